@@ -215,7 +215,14 @@ function sameAsDefault(value: unknown, defaultValue: unknown): boolean {
 
 export function struct<F extends Record<string, AnyField>>(fields: F): WireType<Decoded<F>, Input<F>> {
   const entries = Object.entries(fields);
-  const bytesMin = entries.reduce((sum, [, field]) => sum + (field.tag === undefined ? field.type.bytesMin : 0), 0);
+  // Only fields on the wire in every version count: a field that some versions
+  // lack would overstate an element's size there and refuse a valid array count.
+  const onWireAlways = (field: AnyField) =>
+    field.tag === undefined && field.versions.min === 0 && field.versions.max === Number.POSITIVE_INFINITY;
+  const bytesMin = entries.reduce(
+    (sum, [, field]) => sum + (onWireAlways(field) ? field.type.bytesMin : 0),
+    0,
+  );
   return {
     bytesMin: Math.max(1, Math.min(bytesMin, 4)),
     read(reader, context) {
@@ -286,6 +293,8 @@ function readTaggedFields(
 
 function writeTaggedFields(writer: Writer, context: Context, tagged: Array<[AnyField, unknown]>): void {
   writer.unsignedVarint(tagged.length);
+  // KIP-482 requires ascending tags, whatever order the grammar declares them in.
+  tagged.sort(([left], [right]) => left.tag! - right.tag!);
   for (const [field, value] of tagged) {
     const body = new Writer();
     field.type.write(body, value, context, inRange(field.nullableVersions, context.version));

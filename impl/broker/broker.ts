@@ -1,0 +1,153 @@
+/**
+ * A Chronik node: replays `__chronik_metadata` into its image, registers
+ * itself, opens the replicas the image assigns it, then serves the Kafka
+ * protocol. Stopping reverses that: no new connections, replicas flushed and
+ * closed, the metadata log closed.
+ */
+import { randomUUID } from "node:crypto";
+import { mkdir } from "node:fs/promises";
+import type { Logger } from "../log.ts";
+import { Controller } from "../metadata/controller.ts";
+import { MetadataImage } from "../metadata/image.ts";
+import { MetadataLog } from "../metadata/metadata-log.ts";
+import type { MetadataRecord } from "../metadata/records.ts";
+import { defaultDecodeLimits } from "../protocol/reader.ts";
+import { SyncScheduler } from "../storage/sync-scheduler.ts";
+import { Dispatcher } from "../server/dispatcher.ts";
+import { registerHandlers } from "../server/handlers/index.ts";
+import { KafkaListener } from "../server/server.ts";
+import { loadClusterIdentity } from "./cluster-identity.ts";
+import type { BrokerConfig } from "./config.ts";
+import { ReplicaManager } from "./replica-manager.ts";
+import type { BrokerServices } from "./services.ts";
+
+/** log.retention.check.interval.ms */
+const retentionCheckIntervalMs = 5 * 60 * 1000;
+/** The metadata epoch of a single-voter quorum, which never holds an election. */
+const singleVoterEpoch = 1;
+const plaintextSecurityProtocol = 0;
+
+export class Broker {
+  private retentionTimer: NodeJS.Timeout | undefined;
+  private waitingFetches = 0;
+
+  private constructor(
+    readonly config: BrokerConfig,
+    readonly clusterId: string,
+    readonly image: MetadataImage,
+    private readonly metadataLog: MetadataLog,
+    private readonly sync: SyncScheduler,
+    readonly replicas: ReplicaManager,
+    private readonly listener: KafkaListener,
+    /** The port actually bound (differs from the configured one when that was 0). */
+    readonly port: number,
+    private readonly logger: Logger,
+  ) {}
+
+  static async start(config: BrokerConfig, logger: Logger): Promise<Broker> {
+    await mkdir(config.dataDir, { recursive: true });
+    const clusterId = await loadClusterIdentity(config.dataDir, config.nodeId);
+    const sync = new SyncScheduler(config.fsync, config.fsyncIntervalMs);
+    const metadataLog = await MetadataLog.open(config.dataDir, sync, logger);
+    const image = new MetadataImage();
+    let replayed = 0;
+    for await (const { offset, record } of metadataLog.records()) {
+      image.apply(record, offset);
+      replayed += 1;
+    }
+    logger.info({ records: replayed, topics: image.topicsByName.size }, "metadata log replayed");
+
+    const controller = new Controller(image, metadataLog, singleVoterEpoch, logger);
+    const replicas = new ReplicaManager(config, sync, logger);
+    controller.onApplied((changes) => replicas.apply(changes));
+    await replicas.openAll(image);
+
+    // Requests wait at the dispatcher until this node has registered itself,
+    // so no client ever sees a cluster without this broker in it.
+    let opened!: () => void;
+    const dispatcher = new Dispatcher(defaultDecodeLimits, logger, new Promise<void>((resolve) => (opened = resolve)));
+    const listener = new KafkaListener(
+      {
+        host: config.listenHost,
+        port: config.listenPort,
+        connectionsMax: config.connectionsMax,
+        requestBytesMax: config.requestBytesMax,
+        inFlightRequestsMax: config.inFlightRequestsPerConnectionMax,
+      },
+      dispatcher,
+      logger,
+    );
+    // Bind first: with port 0 the advertised port is only known once bound.
+    const port = await listener.listen();
+    const advertisedPort = config.advertisedPort === 0 ? port : config.advertisedPort;
+    const broker = new Broker(config, clusterId, image, metadataLog, sync, replicas, listener, port, logger);
+    registerHandlers(dispatcher, broker.services(controller, dispatcher));
+    await controller.decide(() => ({ records: [registration(config, advertisedPort)], result: undefined }));
+    opened();
+    broker.retentionTimer = setInterval(() => {
+      replicas.applyRetention(Date.now()).catch((error) => logger.error({ err: error }, "retention check failed"));
+    }, retentionCheckIntervalMs);
+    broker.retentionTimer.unref();
+    logger.info(
+      { nodeId: config.nodeId, listen: `${config.listenHost}:${port}`, dataDir: config.dataDir, clusterId, fsync: config.fsync },
+      "broker started",
+    );
+    return broker;
+  }
+
+  private services(controller: Controller, dispatcher: Dispatcher): BrokerServices {
+    return {
+      config: this.config,
+      clusterId: this.clusterId,
+      image: this.image,
+      controller,
+      replicas: this.replicas,
+      logger: this.logger,
+      supportedApis: () => dispatcher.supportedApis(),
+      reserveWaitingFetch: () => {
+        if (this.waitingFetches >= this.config.waitingFetchesMax) return false;
+        this.waitingFetches += 1;
+        return true;
+      },
+      releaseWaitingFetch: () => {
+        this.waitingFetches -= 1;
+      },
+    };
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.retentionTimer);
+    await this.listener.close();
+    await this.replicas.closeAll();
+    await this.metadataLog.close();
+    await this.sync.close();
+    this.logger.info({ nodeId: this.config.nodeId }, "broker stopped");
+  }
+}
+
+/** Each start registers a new incarnation with the endpoint clients should use. */
+function registration(config: BrokerConfig, advertisedPort: number): MetadataRecord {
+  return {
+    type: "RegisterBrokerRecord",
+    version: 0,
+    value: {
+      brokerId: config.nodeId,
+      isMigratingZkBroker: false,
+      incarnationId: randomUUID().replaceAll("-", ""),
+      brokerEpoch: BigInt(Date.now()),
+      endPoints: [
+        {
+          name: "PLAINTEXT",
+          host: config.advertisedHost,
+          port: advertisedPort,
+          securityProtocol: plaintextSecurityProtocol,
+        },
+      ],
+      features: [],
+      rack: null,
+      fenced: false,
+      inControlledShutdown: false,
+      logDirs: [],
+    },
+  } as MetadataRecord;
+}

@@ -1,0 +1,56 @@
+/**
+ * The broker's static configuration, from `chronik start` flags and
+ * CHRONIK_* environment variables, with Kafka's defaults where Kafka has one.
+ */
+import type { FsyncPolicy } from "../storage/log-config.ts";
+
+export interface BrokerConfig {
+  nodeId: number;
+  listenHost: string;
+  listenPort: number;
+  advertisedHost: string;
+  advertisedPort: number;
+  dataDir: string;
+  /** min.insync.replicas for topics that do not override it. */
+  minInsyncReplicas: number;
+  /** default.replication.factor for auto-created topics and CreateTopics with -1. */
+  defaultReplicationFactor: number;
+  /** num.partitions for auto-created topics and CreateTopics with -1. */
+  numPartitions: number;
+  fsync: FsyncPolicy;
+  /** How often `--fsync interval` syncs. */
+  fsyncIntervalMs: number;
+  autoCreateTopicsEnable: boolean;
+  /** message.max.bytes: the largest record batch accepted. */
+  messageBytesMax: number;
+  /** socket.request.max.bytes: the largest request frame accepted. */
+  requestBytesMax: number;
+  /** Requests decoded and unanswered per connection before reading pauses. */
+  inFlightRequestsPerConnectionMax: number;
+  connectionsMax: number;
+  /** Fetch long polls parked at once, across all connections. */
+  waitingFetchesMax: number;
+  /** NDJSON file for machine transitions, or null. */
+  traceFile: string | null;
+}
+
+export const defaultBrokerConfig: BrokerConfig = {
+  nodeId: 1,
+  listenHost: "127.0.0.1",
+  listenPort: 9092,
+  advertisedHost: "127.0.0.1",
+  advertisedPort: 9092,
+  dataDir: "./data",
+  minInsyncReplicas: 1,
+  defaultReplicationFactor: 1,
+  numPartitions: 1,
+  fsync: "always",
+  fsyncIntervalMs: 1000,
+  autoCreateTopicsEnable: true,
+  messageBytesMax: 1_048_588,
+  requestBytesMax: 104_857_600,
+  inFlightRequestsPerConnectionMax: 100,
+  connectionsMax: 10_000,
+  waitingFetchesMax: 10_000,
+  traceFile: null,
+};

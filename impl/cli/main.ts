@@ -1,0 +1,25 @@
+/**
+ * `chronik` command line: start a node, dump a partition's log. Every flag of
+ * `start` can also come from a CHRONIK_* environment variable
+ * (--min-insync-replicas ↔ CHRONIK_MIN_INSYNC_REPLICAS); a flag wins.
+ */
+import { Command, CommanderError } from "commander";
+import { addDumpLogCommand } from "./dump-log.ts";
+import { addStartCommand } from "./start.ts";
+
+const program = new Command()
+  .name("chronik")
+  .description("A Kafka-compatible streaming broker whose control plane is a set of statecharts")
+  .showHelpAfterError()
+  .exitOverride();
+
+addStartCommand(program);
+addDumpLogCommand(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) process.exit(error.exitCode);
+  process.stderr.write(`chronik: ${(error as Error).message}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,101 @@
+/** `chronik start`: one node, in the foreground, until SIGTERM or SIGINT. */
+import { type Command, InvalidArgumentError, Option } from "commander";
+import { Broker } from "../broker/broker.ts";
+import { type BrokerConfig, defaultBrokerConfig } from "../broker/config.ts";
+import { createLogger } from "../log.ts";
+import type { FsyncPolicy } from "../storage/log-config.ts";
+
+export function parseHostPort(text: string): { host: string; port: number } {
+  const match = /^(.*):(\d+)$/.exec(text);
+  const port = Number(match?.[2]);
+  if (!match || match[1] === "" || port > 65_535) {
+    throw new InvalidArgumentError(`expected HOST:PORT, got "${text}"`);
+  }
+  return { host: match[1]!.replace(/^\[(.*)\]$/, "$1"), port };
+}
+
+function positiveInteger(text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new InvalidArgumentError(`expected a positive integer, got "${text}"`);
+  return value;
+}
+
+function nonNegativeInteger(text: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0) throw new InvalidArgumentError(`expected an integer ≥ 0, got "${text}"`);
+  return value;
+}
+
+function option(flags: string, description: string, environment: string): Option {
+  return new Option(flags, description).env(environment);
+}
+
+interface StartOptions {
+  nodeId: number;
+  listen: { host: string; port: number };
+  advertise?: { host: string; port: number };
+  dataDir: string;
+  voters?: string;
+  minInsyncReplicas: number;
+  defaultReplicationFactor: number;
+  numPartitions: number;
+  fsync: FsyncPolicy;
+  trace?: string;
+}
+
+export function addStartCommand(program: Command): void {
+  program
+    .command("start")
+    .description("run one node in the foreground")
+    .addOption(option("--node-id <N>", "this node's id", "CHRONIK_NODE_ID").argParser(nonNegativeInteger).default(defaultBrokerConfig.nodeId))
+    .addOption(option("--listen <HOST:PORT>", "where to listen for Kafka clients (port 0 picks a free one)", "CHRONIK_LISTEN").argParser(parseHostPort).default(parseHostPort("127.0.0.1:9092"), "127.0.0.1:9092"))
+    .addOption(option("--advertise <HOST:PORT>", "the address given to clients (default: --listen)", "CHRONIK_ADVERTISE").argParser(parseHostPort))
+    .addOption(option("--data-dir <DIR>", "where logs and metadata live", "CHRONIK_DATA_DIR").default(defaultBrokerConfig.dataDir))
+    .addOption(option("--voters <ID@HOST:PORT,...>", "the metadata quorum's voters", "CHRONIK_VOTERS"))
+    .addOption(option("--min-insync-replicas <N>", "min.insync.replicas default", "CHRONIK_MIN_INSYNC_REPLICAS").argParser(positiveInteger).default(defaultBrokerConfig.minInsyncReplicas))
+    .addOption(option("--default-replication-factor <N>", "replicas of auto-created topics", "CHRONIK_DEFAULT_REPLICATION_FACTOR").argParser(positiveInteger).default(defaultBrokerConfig.defaultReplicationFactor))
+    .addOption(option("--num-partitions <N>", "partitions of auto-created topics", "CHRONIK_NUM_PARTITIONS").argParser(positiveInteger).default(defaultBrokerConfig.numPartitions))
+    .addOption(option("--fsync <POLICY>", "when appends reach the disk before they are acknowledged", "CHRONIK_FSYNC").choices(["always", "interval", "never"]).default(defaultBrokerConfig.fsync))
+    .addOption(option("--trace <FILE>", "record machine transitions as NDJSON", "CHRONIK_TRACE"))
+    .action(async (options: StartOptions) => {
+      if (options.voters !== undefined) {
+        throw new Error(
+          "--voters is not supported: this version runs a single-voter metadata quorum; start without --voters",
+        );
+      }
+      if (options.trace !== undefined) {
+        throw new Error("--trace is not supported: this version has no state machines to trace");
+      }
+      const advertise = options.advertise ?? options.listen;
+      const config: BrokerConfig = {
+        ...defaultBrokerConfig,
+        nodeId: options.nodeId,
+        listenHost: options.listen.host,
+        listenPort: options.listen.port,
+        advertisedHost: advertise.host,
+        advertisedPort: options.advertise ? advertise.port : options.listen.port,
+        dataDir: options.dataDir,
+        minInsyncReplicas: options.minInsyncReplicas,
+        defaultReplicationFactor: options.defaultReplicationFactor,
+        numPartitions: options.numPartitions,
+        fsync: options.fsync,
+      };
+      const logger = createLogger("chronik").child({ nodeId: config.nodeId });
+      const broker = await Broker.start(config, logger);
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        logger.info({ signal }, "shutting down");
+        broker.stop().then(
+          () => logger.flush(() => process.exit(0)),
+          (error: unknown) => {
+            logger.error({ err: error }, "shutdown failed");
+            logger.flush(() => process.exit(1));
+          },
+        );
+      };
+      process.on("SIGTERM", () => stop("SIGTERM"));
+      process.on("SIGINT", () => stop("SIGINT"));
+    });
+}

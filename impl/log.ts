@@ -1,0 +1,16 @@
+/**
+ * One structured JSON line per event (pino), on stderr so that stdout stays
+ * free for the commands that print results (dump-log, machines export).
+ */
+import { pino } from "pino";
+
+export type Logger = pino.Logger;
+
+export function createLogger(name: string, level = process.env.CHRONIK_LOG_LEVEL ?? "info"): Logger {
+  return pino({ name, level, base: { pid: process.pid } }, pino.destination({ fd: 2, sync: false }));
+}
+
+/** A logger that drops everything, for tests and tools that only want their own output. */
+export function silentLogger(): Logger {
+  return pino({ level: "silent" });
+}

@@ -1,0 +1,161 @@
+/**
+ * MetadataImage: the cluster's metadata as it stands after applying the
+ * committed records of `__chronik_metadata` in order. Every answer about
+ * topics, partitions, leaders and brokers comes from here; nothing else
+ * holds a second copy.
+ */
+import type { MetadataRecord } from "./records.ts";
+
+export interface PartitionImage {
+  partitionId: number;
+  replicas: number[];
+  isr: number[];
+  leader: number;
+  leaderEpoch: number;
+  partitionEpoch: number;
+}
+
+export interface TopicImage {
+  name: string;
+  topicId: string;
+  partitions: Map<number, PartitionImage>;
+  /** Topic-level config overrides (ConfigRecord with resource type TOPIC). */
+  configs: Map<string, string>;
+}
+
+export interface BrokerEndpoint {
+  name: string;
+  host: string;
+  port: number;
+  securityProtocol: number;
+}
+
+export interface BrokerImage {
+  brokerId: number;
+  incarnationId: string;
+  brokerEpoch: bigint;
+  endpoints: BrokerEndpoint[];
+  rack: string | null;
+  fenced: boolean;
+}
+
+/** ConfigRecord resource types, as in Kafka's ConfigResource. */
+export const configResourceTopic = 2;
+export const configResourceBroker = 4;
+
+export type ImageChange =
+  | { kind: "topic-created"; topic: TopicImage }
+  | { kind: "partition-changed"; topic: TopicImage; partition: PartitionImage }
+  | { kind: "topic-removed"; topic: TopicImage }
+  | { kind: "topic-config-changed"; topic: TopicImage }
+  | { kind: "broker-changed"; broker: BrokerImage };
+
+export class MetadataImage {
+  readonly topicsByName = new Map<string, TopicImage>();
+  readonly topicsById = new Map<string, TopicImage>();
+  readonly brokers = new Map<number, BrokerImage>();
+  /** Offset of the last record applied; -1 before any. */
+  appliedOffset = -1n;
+
+  /** Applies one committed record; returns what changed so the broker can act on it. */
+  apply(record: MetadataRecord, offset: bigint): ImageChange | null {
+    if (offset <= this.appliedOffset) {
+      throw new Error(`metadata record at ${offset} applied after ${this.appliedOffset}: records must apply in order`);
+    }
+    this.appliedOffset = offset;
+    switch (record.type) {
+      case "TopicRecord": {
+        const { name, topicId } = record.value;
+        if (this.topicsByName.has(name) || this.topicsById.has(topicId)) {
+          throw new Error(`TopicRecord for ${name} (${topicId}) at ${offset} repeats an existing topic`);
+        }
+        const topic: TopicImage = { name, topicId, partitions: new Map(), configs: new Map() };
+        this.topicsByName.set(name, topic);
+        this.topicsById.set(topicId, topic);
+        return { kind: "topic-created", topic };
+      }
+      case "PartitionRecord": {
+        const value = record.value;
+        const topic = this.requireTopic(value.topicId, offset);
+        const partition: PartitionImage = {
+          partitionId: value.partitionId,
+          replicas: [...value.replicas],
+          isr: [...value.isr],
+          leader: value.leader,
+          leaderEpoch: value.leaderEpoch,
+          partitionEpoch: value.partitionEpoch,
+        };
+        topic.partitions.set(partition.partitionId, partition);
+        return { kind: "partition-changed", topic, partition };
+      }
+      case "PartitionChangeRecord": {
+        const value = record.value;
+        const topic = this.requireTopic(value.topicId, offset);
+        const partition = topic.partitions.get(value.partitionId);
+        if (!partition) throw new Error(`PartitionChangeRecord at ${offset} for unknown partition ${value.partitionId}`);
+        if (value.isr !== null) partition.isr = [...value.isr];
+        if (value.replicas !== null) partition.replicas = [...value.replicas];
+        // Leader -2 means "unchanged"; any other value is a new leader and a new leader epoch.
+        if (value.leader !== -2) {
+          partition.leader = value.leader;
+          partition.leaderEpoch += 1;
+        }
+        partition.partitionEpoch += 1;
+        return { kind: "partition-changed", topic, partition };
+      }
+      case "RemoveTopicRecord": {
+        const topic = this.requireTopic(record.value.topicId, offset);
+        this.topicsByName.delete(topic.name);
+        this.topicsById.delete(topic.topicId);
+        return { kind: "topic-removed", topic };
+      }
+      case "ConfigRecord": {
+        const { resourceType, resourceName, name, value } = record.value;
+        if (resourceType !== configResourceTopic) return null;
+        const topic = this.topicsByName.get(resourceName);
+        if (!topic) throw new Error(`ConfigRecord at ${offset} for unknown topic ${resourceName}`);
+        if (value === null) topic.configs.delete(name);
+        else topic.configs.set(name, value);
+        return { kind: "topic-config-changed", topic };
+      }
+      case "RegisterBrokerRecord": {
+        const value = record.value;
+        const broker: BrokerImage = {
+          brokerId: value.brokerId,
+          incarnationId: value.incarnationId,
+          brokerEpoch: value.brokerEpoch,
+          endpoints: value.endPoints.map(({ name, host, port, securityProtocol }) => ({
+            name,
+            host,
+            port,
+            securityProtocol,
+          })),
+          rack: value.rack,
+          fenced: value.fenced,
+        };
+        this.brokers.set(broker.brokerId, broker);
+        return { kind: "broker-changed", broker };
+      }
+      case "FenceBrokerRecord":
+      case "UnfenceBrokerRecord": {
+        const broker = this.brokers.get(record.value.id);
+        if (!broker) throw new Error(`${record.type} at ${offset} for unregistered broker ${record.value.id}`);
+        broker.fenced = record.type === "FenceBrokerRecord";
+        return { kind: "broker-changed", broker };
+      }
+      case "NoOpRecord":
+        return null;
+    }
+  }
+
+  private requireTopic(topicId: string, offset: bigint): TopicImage {
+    const topic = this.topicsById.get(topicId);
+    if (!topic) throw new Error(`metadata record at ${offset} names unknown topic id ${topicId}`);
+    return topic;
+  }
+
+  /** Brokers clients may use: registered and not fenced. */
+  liveBrokers(): BrokerImage[] {
+    return [...this.brokers.values()].filter((broker) => !broker.fenced).sort((a, b) => a.brokerId - b.brokerId);
+  }
+}

@@ -1,0 +1,234 @@
+/**
+ * Topic decisions of the controller as pure functions of the current image:
+ * each checks a request the way Kafka's controller does and returns either the
+ * Kafka error for it or the metadata records that carry it out.
+ */
+import { randomUUID } from "node:crypto";
+import { ErrorCode } from "../protocol/error-codes.ts";
+import { configResourceTopic, type MetadataImage } from "./image.ts";
+import { metadataTopicName } from "./metadata-log.ts";
+import type { MetadataRecord } from "./records.ts";
+
+export interface CommandError {
+  errorCode: number;
+  errorMessage: string;
+}
+
+export interface TopicDefaults {
+  numPartitions: number;
+  replicationFactor: number;
+  /** Why a topic config is refused, or null. */
+  checkConfig(name: string, value: string | null): string | null;
+}
+
+export interface NewTopic {
+  name: string;
+  /** -1 for the broker default. */
+  numPartitions: number;
+  /** -1 for the broker default. */
+  replicationFactor: number;
+  /** Explicit replica lists by partition index; empty to let the controller assign. */
+  assignments: Array<{ partitionIndex: number; brokerIds: number[] }>;
+  configs: Array<{ name: string; value: string | null }>;
+}
+
+export interface PlannedTopic {
+  topicId: string;
+  numPartitions: number;
+  replicationFactor: number;
+  records: MetadataRecord[];
+}
+
+const topicNameLengthMax = 249;
+const legalTopicName = /^[a-zA-Z0-9._-]+$/;
+export const internalTopicNames = new Set([metadataTopicName]);
+
+function failure(errorCode: number, errorMessage: string): CommandError {
+  return { errorCode, errorMessage };
+}
+
+export function checkTopicName(name: string): CommandError | null {
+  if (name.length === 0) return failure(ErrorCode.INVALID_TOPIC_EXCEPTION, "Topic name is illegal, it can't be empty");
+  if (name === "." || name === "..") {
+    return failure(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic name cannot be "." or ".."`);
+  }
+  if (name.length > topicNameLengthMax) {
+    return failure(
+      ErrorCode.INVALID_TOPIC_EXCEPTION,
+      `Topic name is illegal, it can't be longer than ${topicNameLengthMax} characters, topic name: ${name}`,
+    );
+  }
+  if (!legalTopicName.test(name)) {
+    return failure(
+      ErrorCode.INVALID_TOPIC_EXCEPTION,
+      `Topic name "${name}" is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-'`,
+    );
+  }
+  if (internalTopicNames.has(name)) {
+    return failure(ErrorCode.INVALID_TOPIC_EXCEPTION, `${name} is an internal topic and cannot be created by clients`);
+  }
+  return null;
+}
+
+/** Round-robin placement: partition p starts at the p-th live broker, like [1,2,3], [2,3,1], [3,1,2]. */
+export function assignReplicas(brokerIds: number[], partitionIndex: number, replicationFactor: number): number[] {
+  const replicas: number[] = [];
+  for (let index = 0; index < replicationFactor; index++) {
+    replicas.push(brokerIds[(partitionIndex + index) % brokerIds.length]!);
+  }
+  return replicas;
+}
+
+function checkAssignments(
+  assignments: NewTopic["assignments"],
+  liveBrokerIds: Set<number>,
+  firstPartition: number,
+): CommandError | null {
+  const size = assignments[0]?.brokerIds.length ?? 0;
+  for (const [index, assignment] of assignments.entries()) {
+    if (assignment.partitionIndex !== firstPartition + index) {
+      return failure(ErrorCode.INVALID_REPLICA_ASSIGNMENT, "Partitions in the assignment must be consecutive from 0");
+    }
+    if (assignment.brokerIds.length === 0 || assignment.brokerIds.length !== size) {
+      return failure(ErrorCode.INVALID_REPLICA_ASSIGNMENT, "All partitions must have the same number of replicas");
+    }
+    if (new Set(assignment.brokerIds).size !== assignment.brokerIds.length) {
+      return failure(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Duplicate brokers in the assignment of partition ${index}`);
+    }
+    const unknown = assignment.brokerIds.find((id) => !liveBrokerIds.has(id));
+    if (unknown !== undefined) {
+      return failure(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Broker ${unknown} in the assignment is not registered`);
+    }
+  }
+  return null;
+}
+
+function partitionRecords(topicId: string, replicaLists: number[][], firstPartition: number): MetadataRecord[] {
+  return replicaLists.map((replicas, index) => ({
+    type: "PartitionRecord",
+    version: 0,
+    value: {
+      partitionId: firstPartition + index,
+      topicId,
+      replicas,
+      isr: replicas,
+      removingReplicas: [],
+      addingReplicas: [],
+      leader: replicas[0]!,
+      leaderRecoveryState: 0,
+      leaderEpoch: 0,
+      partitionEpoch: 0,
+      directories: [],
+      eligibleLeaderReplicas: null,
+      lastKnownElr: null,
+    },
+  })) as MetadataRecord[];
+}
+
+export function planCreateTopic(image: MetadataImage, topic: NewTopic, defaults: TopicDefaults): PlannedTopic | CommandError {
+  const nameProblem = checkTopicName(topic.name);
+  if (nameProblem) return nameProblem;
+  if (image.topicsByName.has(topic.name)) {
+    return failure(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${topic.name}' already exists.`);
+  }
+  const liveBrokerIds = image.liveBrokers().map((broker) => broker.brokerId);
+  let replicaLists: number[][];
+  if (topic.assignments.length > 0) {
+    if (topic.numPartitions !== -1 || topic.replicationFactor !== -1) {
+      return failure(
+        ErrorCode.INVALID_REQUEST,
+        "Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.",
+      );
+    }
+    const problem = checkAssignments(topic.assignments, new Set(liveBrokerIds), 0);
+    if (problem) return problem;
+    replicaLists = topic.assignments.map((assignment) => [...assignment.brokerIds]);
+  } else {
+    const numPartitions = topic.numPartitions === -1 ? defaults.numPartitions : topic.numPartitions;
+    const replicationFactor = topic.replicationFactor === -1 ? defaults.replicationFactor : topic.replicationFactor;
+    if (numPartitions <= 0) return failure(ErrorCode.INVALID_PARTITIONS, "Number of partitions must be larger than 0.");
+    if (replicationFactor <= 0) {
+      return failure(ErrorCode.INVALID_REPLICATION_FACTOR, "Replication factor must be larger than 0.");
+    }
+    if (replicationFactor > liveBrokerIds.length) {
+      return failure(
+        ErrorCode.INVALID_REPLICATION_FACTOR,
+        `Unable to replicate the partition ${replicationFactor} time(s): The target replication factor of ` +
+          `${replicationFactor} cannot be reached because only ${liveBrokerIds.length} broker(s) are registered.`,
+      );
+    }
+    replicaLists = Array.from({ length: numPartitions }, (_, index) =>
+      assignReplicas(liveBrokerIds, index, replicationFactor),
+    );
+  }
+  const seenConfigs = new Set<string>();
+  for (const config of topic.configs) {
+    const problem = defaults.checkConfig(config.name, config.value);
+    if (problem) return failure(ErrorCode.INVALID_CONFIG, problem);
+    if (seenConfigs.has(config.name)) return failure(ErrorCode.INVALID_REQUEST, `Duplicate config ${config.name}`);
+    seenConfigs.add(config.name);
+  }
+  const topicId = randomUUID().replaceAll("-", "");
+  const records: MetadataRecord[] = [
+    { type: "TopicRecord", version: 0, value: { name: topic.name, topicId } },
+    ...topic.configs.map(
+      (config): MetadataRecord => ({
+        type: "ConfigRecord",
+        version: 0,
+        value: { resourceType: configResourceTopic, resourceName: topic.name, name: config.name, value: config.value },
+      }),
+    ),
+    ...partitionRecords(topicId, replicaLists, 0),
+  ];
+  return { topicId, numPartitions: replicaLists.length, replicationFactor: replicaLists[0]!.length, records };
+}
+
+export function planDeleteTopic(image: MetadataImage, topicId: string): MetadataRecord[] {
+  return [{ type: "RemoveTopicRecord", version: 0, value: { topicId } }];
+}
+
+export function planCreatePartitions(
+  image: MetadataImage,
+  name: string,
+  count: number,
+  assignments: Array<{ brokerIds: number[] }> | null,
+): MetadataRecord[] | CommandError {
+  const topic = image.topicsByName.get(name);
+  if (!topic) return failure(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `The topic '${name}' does not exist.`);
+  const current = topic.partitions.size;
+  if (count < current) {
+    return failure(
+      ErrorCode.INVALID_PARTITIONS,
+      `Topic currently has ${current} partitions, which is higher than the requested ${count}.`,
+    );
+  }
+  if (count === current) {
+    return failure(ErrorCode.INVALID_PARTITIONS, `Topic already has ${current} partitions.`);
+  }
+  const liveBrokerIds = image.liveBrokers().map((broker) => broker.brokerId);
+  const replicationFactor = topic.partitions.get(0)?.replicas.length ?? 1;
+  let replicaLists: number[][];
+  if (assignments !== null) {
+    if (assignments.length !== count - current) {
+      return failure(
+        ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+        `Increasing the number of partitions by ${count - current} but ${assignments.length} assignments provided.`,
+      );
+    }
+    const indexed = assignments.map((assignment, index) => ({ partitionIndex: current + index, ...assignment }));
+    const problem = checkAssignments(indexed, new Set(liveBrokerIds), current);
+    if (problem) return problem;
+    replicaLists = assignments.map((assignment) => [...assignment.brokerIds]);
+  } else {
+    if (replicationFactor > liveBrokerIds.length) {
+      return failure(
+        ErrorCode.INVALID_REPLICATION_FACTOR,
+        `Unable to replicate the partition ${replicationFactor} time(s): only ${liveBrokerIds.length} broker(s) are registered.`,
+      );
+    }
+    replicaLists = Array.from({ length: count - current }, (_, index) =>
+      assignReplicas(liveBrokerIds, current + index, replicationFactor),
+    );
+  }
+  return partitionRecords(topic.topicId, replicaLists, current);
+}

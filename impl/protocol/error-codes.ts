@@ -1,0 +1,51 @@
+/**
+ * The Kafka error codes this broker returns. Numbers are the protocol's;
+ * every domain failure crosses the wire as one of these, never as an exception.
+ */
+export const ErrorCode = {
+  NONE: 0,
+  UNKNOWN_SERVER_ERROR: -1,
+  OFFSET_OUT_OF_RANGE: 1,
+  CORRUPT_MESSAGE: 2,
+  UNKNOWN_TOPIC_OR_PARTITION: 3,
+  LEADER_NOT_AVAILABLE: 5,
+  NOT_LEADER_OR_FOLLOWER: 6,
+  REQUEST_TIMED_OUT: 7,
+  MESSAGE_TOO_LARGE: 10,
+  INVALID_TOPIC_EXCEPTION: 17,
+  RECORD_LIST_TOO_LARGE: 18,
+  NOT_ENOUGH_REPLICAS: 19,
+  NOT_ENOUGH_REPLICAS_AFTER_APPEND: 20,
+  INVALID_REQUIRED_ACKS: 21,
+  INVALID_TIMESTAMP: 32,
+  UNSUPPORTED_VERSION: 35,
+  TOPIC_ALREADY_EXISTS: 36,
+  INVALID_PARTITIONS: 37,
+  INVALID_REPLICATION_FACTOR: 38,
+  INVALID_REPLICA_ASSIGNMENT: 39,
+  INVALID_CONFIG: 40,
+  NOT_CONTROLLER: 41,
+  INVALID_REQUEST: 42,
+  UNSUPPORTED_FOR_MESSAGE_FORMAT: 43,
+  POLICY_VIOLATION: 44,
+  KAFKA_STORAGE_ERROR: 56,
+  FETCH_SESSION_ID_NOT_FOUND: 70,
+  INVALID_FETCH_SESSION_EPOCH: 71,
+  FENCED_LEADER_EPOCH: 74,
+  UNKNOWN_LEADER_EPOCH: 75,
+  UNSUPPORTED_COMPRESSION_TYPE: 76,
+  INVALID_RECORD: 87,
+  THROTTLING_QUOTA_EXCEEDED: 89,
+  UNKNOWN_TOPIC_ID: 100,
+  UNSUPPORTED_ENDPOINT_TYPE: 115,
+  RESOURCE_NOT_FOUND: 91,
+  INCONSISTENT_TOPIC_ID: 103,
+} as const;
+
+export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+const names = new Map<number, string>(Object.entries(ErrorCode).map(([name, code]) => [code, name]));
+
+export function errorName(code: number): string {
+  return names.get(code) ?? `ERROR_${code}`;
+}

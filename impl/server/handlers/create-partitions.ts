@@ -1,0 +1,41 @@
+/**
+ * CreatePartitions: grows a topic to the requested count, placing new
+ * replicas round-robin unless the request assigns them.
+ */
+import type { BrokerServices } from "../../broker/services.ts";
+import type { MetadataRecord } from "../../metadata/records.ts";
+import { planCreatePartitions } from "../../metadata/topic-commands.ts";
+import { createPartitionsApi } from "../../protocol/apis/create-partitions.ts";
+import { ErrorCode } from "../../protocol/error-codes.ts";
+import type { InferInput } from "../../protocol/schema.ts";
+import type { Handler } from "../dispatcher.ts";
+
+type Request = ReturnType<typeof createPartitionsApi.request.read>;
+type Response = InferInput<typeof createPartitionsApi.response>;
+type Result = Response["results"][number];
+
+export function createPartitionsHandler(services: BrokerServices): Handler<Request, Response> {
+  return async (request, context) => {
+    context.releaseNext();
+    const results = await services.controller.decide((image) => {
+      const records: MetadataRecord[] = [];
+      const seen = new Set<string>();
+      const result = request.topics.map(({ name, count, assignments }): Result => {
+        if (seen.has(name)) {
+          return {
+            name,
+            errorCode: ErrorCode.INVALID_REQUEST,
+            errorMessage: `Topic '${name}' appears more than once.`,
+          };
+        }
+        seen.add(name);
+        const plan = planCreatePartitions(image, name, count, assignments);
+        if ("errorCode" in plan) return { name, ...plan };
+        records.push(...plan);
+        return { name, errorCode: ErrorCode.NONE, errorMessage: null };
+      });
+      return { records: request.validateOnly ? [] : records, result };
+    });
+    return { throttleTimeMs: 0, results };
+  };
+}

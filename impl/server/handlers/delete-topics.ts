@@ -1,0 +1,54 @@
+/**
+ * DeleteTopics: by name (all versions) or by topic id (version 6). Each
+ * existing topic is removed with a RemoveTopicRecord; its replicas are
+ * deleted from disk once the record is applied.
+ */
+import type { BrokerServices } from "../../broker/services.ts";
+import type { TopicImage } from "../../metadata/image.ts";
+import type { MetadataRecord } from "../../metadata/records.ts";
+import { internalTopicNames } from "../../metadata/topic-commands.ts";
+import { deleteTopicsApi } from "../../protocol/apis/delete-topics.ts";
+import { ErrorCode } from "../../protocol/error-codes.ts";
+import { type InferInput, zeroUuid } from "../../protocol/schema.ts";
+import type { Handler } from "../dispatcher.ts";
+
+type Request = ReturnType<typeof deleteTopicsApi.request.read>;
+type Response = InferInput<typeof deleteTopicsApi.response>;
+type Result = Response["responses"][number];
+
+export function deleteTopicsHandler(services: BrokerServices): Handler<Request, Response> {
+  return async (request, context) => {
+    context.releaseNext();
+    const wanted =
+      context.version >= 6 ? request.topics : request.topicNames.map((name) => ({ name, topicId: zeroUuid }));
+    const responses = await services.controller.decide((image) => {
+      const records: MetadataRecord[] = [];
+      const removed = new Set<string>();
+      const result = wanted.map(({ name, topicId }): Result => {
+        const byId = name === null;
+        const topic: TopicImage | undefined = byId
+          ? image.topicsById.get(topicId)
+          : image.topicsByName.get(name);
+        if (!topic || internalTopicNames.has(topic.name)) {
+          return {
+            name,
+            topicId,
+            errorCode: byId ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+            errorMessage: "This server does not host this topic.",
+          };
+        }
+        if (!removed.has(topic.topicId)) {
+          removed.add(topic.topicId);
+          records.push({ type: "RemoveTopicRecord", version: 0, value: { topicId: topic.topicId } });
+        }
+        return { name: topic.name, topicId: topic.topicId, errorCode: ErrorCode.NONE, errorMessage: null };
+      });
+      return { records, result };
+    });
+    for (const response of responses) {
+      if (response.errorCode === ErrorCode.NONE)
+        services.logger.info({ topic: response.name }, "topic deleted");
+    }
+    return { throttleTimeMs: 0, responses };
+  };
+}
