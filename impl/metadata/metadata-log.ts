@@ -11,9 +11,9 @@ import { decodeBatchRecords, encodeRecordBatch } from "../protocol/records.ts";
 import { defaultLogConfig } from "../storage/log-config.ts";
 import { PartitionLog } from "../storage/partition-log.ts";
 import type { SyncScheduler } from "../storage/sync-scheduler.ts";
+import { metadataTopicName } from "./internal-topics.ts";
 import { decodeMetadataRecord, encodeMetadataRecord, type MetadataRecord } from "./records.ts";
 
-export const metadataTopicName = "__chronik_metadata";
 /** How much of the log one replay read takes at a time. */
 const replayReadBytesMax = 4 * 1024 * 1024;
 

@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { ErrorCode } from "../protocol/error-codes.ts";
 import { configResourceTopic, type MetadataImage } from "./image.ts";
-import { metadataTopicName } from "./metadata-log.ts";
+import { internalTopicNames } from "./internal-topics.ts";
 import type { MetadataRecord } from "./records.ts";
 
 export interface CommandError {
@@ -41,7 +41,6 @@ export interface PlannedTopic {
 
 const topicNameLengthMax = 249;
 const legalTopicName = /^[a-zA-Z0-9._-]+$/;
-export const internalTopicNames = new Set([metadataTopicName]);
 
 function failure(errorCode: number, errorMessage: string): CommandError {
   return { errorCode, errorMessage };
@@ -181,10 +180,6 @@ export function planCreateTopic(image: MetadataImage, topic: NewTopic, defaults:
     ...partitionRecords(topicId, replicaLists, 0),
   ];
   return { topicId, numPartitions: replicaLists.length, replicationFactor: replicaLists[0]!.length, records };
-}
-
-export function planDeleteTopic(image: MetadataImage, topicId: string): MetadataRecord[] {
-  return [{ type: "RemoveTopicRecord", version: 0, value: { topicId } }];
 }
 
 export function planCreatePartitions(

@@ -207,9 +207,15 @@ function isTagged(field: AnyField, context: Context): boolean {
   return context.flexible && field.tag !== undefined && inRange(field.taggedVersions, context.version);
 }
 
+/** Whether a tagged field holds its default and so stays off the wire, as Kafka leaves it. */
 function sameAsDefault(value: unknown, defaultValue: unknown): boolean {
   if (value === undefined || value === defaultValue) return true;
   if (Array.isArray(value)) return value.length === 0 && (defaultValue === undefined || Array.isArray(defaultValue));
+  if (value !== null && typeof value === "object" && !Buffer.isBuffer(value)) {
+    if (defaultValue === null || typeof defaultValue !== "object") return false;
+    const defaults = defaultValue as Record<string, unknown>;
+    return Object.entries(value).every(([key, inner]) => sameAsDefault(inner, defaults[key]));
+  }
   return false;
 }
 

@@ -45,7 +45,7 @@ function side<T>(message: T, which: "sent" | "kept"): T {
   return pick(message) as T;
 }
 
-/** A request for `version`, with values in the fields it cannot carry (every field exists in 3-11). */
+/** A request for `version`: every request field exists in 3-11, so nothing is dropped. */
 function requestIn(_version: number) {
   return fc.record({
     transactionalId: nullableText,

@@ -6,7 +6,7 @@
 import type { BrokerServices } from "../../broker/services.ts";
 import type { TopicImage } from "../../metadata/image.ts";
 import type { MetadataRecord } from "../../metadata/records.ts";
-import { internalTopicNames } from "../../metadata/topic-commands.ts";
+import { internalTopicNames } from "../../metadata/internal-topics.ts";
 import { deleteTopicsApi } from "../../protocol/apis/delete-topics.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
 import { type InferInput, zeroUuid } from "../../protocol/schema.ts";

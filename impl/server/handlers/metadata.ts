@@ -6,7 +6,8 @@
 import type { BrokerServices } from "../../broker/services.ts";
 import { autoCreateTopics } from "../../broker/topic-creation.ts";
 import type { TopicImage } from "../../metadata/image.ts";
-import { checkTopicName, internalTopicNames } from "../../metadata/topic-commands.ts";
+import { internalTopicNames } from "../../metadata/internal-topics.ts";
+import { checkTopicName } from "../../metadata/topic-commands.ts";
 import type { InferInput } from "../../protocol/schema.ts";
 import { metadataApi } from "../../protocol/apis/metadata.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";

@@ -8,7 +8,7 @@ import type { LocalPartition } from "../../broker/replica-manager.ts";
 import type { BrokerServices } from "../../broker/services.ts";
 import { autoCreateTopics } from "../../broker/topic-creation.ts";
 import { effectiveTopicConfig } from "../../broker/topic-configs.ts";
-import { internalTopicNames } from "../../metadata/topic-commands.ts";
+import { internalTopicNames } from "../../metadata/internal-topics.ts";
 import { produceApi } from "../../protocol/apis/produce.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
 import { type BatchProblem, isBatchProblem, validateProducedBatches } from "../../protocol/record-batch.ts";
