@@ -6,8 +6,12 @@
  * showing up in the broker's figures.
  */
 import net from "node:net";
-import { contextFor, type AnyApi } from "../impl/protocol/api.ts";
-import { readResponseHeader, responseHeaderIsFlexible, writeRequestHeader } from "../impl/protocol/headers.ts";
+import { type AnyApi, contextFor } from "../impl/protocol/api.ts";
+import {
+  readResponseHeader,
+  responseHeaderIsFlexible,
+  writeRequestHeader,
+} from "../impl/protocol/headers.ts";
 import { Reader } from "../impl/protocol/reader.ts";
 import { Writer } from "../impl/protocol/writer.ts";
 

@@ -42,10 +42,22 @@ function exited(child: ChildProcess): Promise<number | null> {
 }
 
 /** Starts a broker; `port` 0 picks a free one, a fixed port restarts on the same address. */
-export async function startBroker(options: { dataDir: string; port?: number; args?: string[] }): Promise<BrokerProcess> {
+export async function startBroker(options: {
+  dataDir: string;
+  port?: number;
+  args?: string[];
+}): Promise<BrokerProcess> {
   const child = spawn(
     process.execPath,
-    [chronikBin, "start", "--listen", `127.0.0.1:${options.port ?? 0}`, "--data-dir", options.dataDir, ...(options.args ?? [])],
+    [
+      chronikBin,
+      "start",
+      "--listen",
+      `127.0.0.1:${options.port ?? 0}`,
+      "--data-dir",
+      options.dataDir,
+      ...(options.args ?? []),
+    ],
     { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, CHRONIK_LOG_LEVEL: "info" } },
   );
   const logLines: Array<Record<string, unknown>> = [];
@@ -66,7 +78,9 @@ export async function startBroker(options: { dataDir: string; port?: number; arg
     });
     child.once("exit", (code) => {
       clearTimeout(timer);
-      reject(new Error(`broker exited with ${code} before starting: ${logLines.map((l) => l.msg).join(" | ")}`));
+      reject(
+        new Error(`broker exited with ${code} before starting: ${logLines.map((l) => l.msg).join(" | ")}`),
+      );
     });
   });
   return {

@@ -89,7 +89,7 @@ export class Broker {
     }, retentionCheckIntervalMs);
     broker.retentionTimer.unref();
     logger.info(
-      { nodeId: config.nodeId, listen: `${config.listenHost}:${port}`, dataDir: config.dataDir, clusterId, fsync: config.fsync },
+      { listen: `${config.listenHost}:${port}`, dataDir: config.dataDir, clusterId, fsync: config.fsync },
       "broker started",
     );
     return broker;

@@ -60,15 +60,17 @@ export async function removeFiles(filePaths: readonly string[]): Promise<boolean
 /**
  * A checkpoint rewritten whenever its value changes. Writes never overlap (they
  * share one temporary file) and requests made while one runs collapse into a
- * single follow-up write of the latest contents, so at most two are pending.
+ * single follow-up write of the latest value, so at most two are pending.
  */
-export class CheckpointFile {
+export class CheckpointFile<Value> {
   private running: Promise<void> | null = null;
   private requested: Promise<void> | null = null;
 
   constructor(
     readonly filePath: string,
-    private readonly contents: () => string,
+    private readonly snapshot: () => Value,
+    private readonly serialize: (value: Value) => string,
+    private readonly onDurable: (value: Value) => void = () => undefined,
   ) {}
 
   /** Resolves once a write that started after this call is durable. */
@@ -80,7 +82,9 @@ export class CheckpointFile {
       .then(async () => {
         this.requested = null;
         this.running = next;
-        await writeFileDurably(this.filePath, this.contents());
+        const value = this.snapshot();
+        await writeFileDurably(this.filePath, this.serialize(value));
+        this.onDurable(value);
       })
       .finally(() => {
         if (this.running === next) this.running = null;

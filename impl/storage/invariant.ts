@@ -12,6 +12,10 @@ export class InvariantError extends Error {
   }
 }
 
-export function assertInvariant(condition: boolean, invariant: string, detail: () => string): asserts condition {
+export function assertInvariant(
+  condition: boolean,
+  invariant: string,
+  detail: () => string,
+): asserts condition {
   if (!condition) throw new InvariantError(invariant, detail());
 }

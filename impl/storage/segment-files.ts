@@ -16,7 +16,10 @@ export const cleanShutdownFileName = "clean-shutdown";
 const offsetDigits = 20;
 const segmentFilePattern = /^(\d{20})(\.log|\.index|\.timeindex)$/;
 
-export type SegmentFileSuffix = typeof logFileSuffix | typeof offsetIndexFileSuffix | typeof timeIndexFileSuffix;
+export type SegmentFileSuffix =
+  | typeof logFileSuffix
+  | typeof offsetIndexFileSuffix
+  | typeof timeIndexFileSuffix;
 
 export function segmentFileName(baseOffset: bigint, suffix: SegmentFileSuffix): string {
   if (baseOffset < 0n) throw new RangeError(`segment base offset ${baseOffset} is negative`);

@@ -20,7 +20,11 @@ export const offsetIndexEntryBytes = 8;
 export const timeIndexEntryBytes = 12;
 const relativeOffsetMax = 0x7fffffff;
 
-function grow<T extends Int32Array | BigInt64Array>(array: T, needed: number, make: (length: number) => T): T {
+function grow<T extends Int32Array | BigInt64Array>(
+  array: T,
+  needed: number,
+  make: (length: number) => T,
+): T {
   if (needed <= array.length) return array;
   const larger = make(Math.max(needed, array.length * 2));
   larger.set(array as never);
@@ -85,7 +89,10 @@ export class SegmentIndex {
       this.bytesSinceLastEntry = 0;
     } else if (this.bytesSinceLastEntry >= this.intervalBytes) {
       this.appendOffsetEntry(relative, position);
-      if (this.maxTimestamp >= 0n && (this.timeEntryCount === 0 || this.maxTimestamp > this.lastTimestamp())) {
+      if (
+        this.maxTimestamp >= 0n &&
+        (this.timeEntryCount === 0 || this.maxTimestamp > this.lastTimestamp())
+      ) {
         this.appendTimeEntry(this.maxTimestamp, Number(this.offsetOfMaxTimestamp - this.baseOffset));
       }
       this.bytesSinceLastEntry = 0;
@@ -168,7 +175,10 @@ export class SegmentIndex {
       if (relative < 0 || position < 0 || position >= segmentBytes) {
         return `offset entry ${at / offsetIndexEntryBytes} (${relative}, ${position}) lies outside the ${segmentBytes}-byte segment`;
       }
-      if (previous >= 0 && (relative <= index.relativeOffsets[previous]! || position <= index.positions[previous]!)) {
+      if (
+        previous >= 0 &&
+        (relative <= index.relativeOffsets[previous]! || position <= index.positions[previous]!)
+      ) {
         return `offset entry ${at / offsetIndexEntryBytes} does not increase`;
       }
       index.appendOffsetEntry(relative, position);
@@ -203,7 +213,11 @@ export class SegmentIndex {
       "index-entries-increase",
       () => `entry (${relative}, ${position}) after (${this.relativeOffsets[last]}, ${this.positions[last]})`,
     );
-    this.relativeOffsets = grow(this.relativeOffsets, this.entryCount + 1, (length) => new Int32Array(length));
+    this.relativeOffsets = grow(
+      this.relativeOffsets,
+      this.entryCount + 1,
+      (length) => new Int32Array(length),
+    );
     this.positions = grow(this.positions, this.entryCount + 1, (length) => new Int32Array(length));
     this.relativeOffsets[this.entryCount] = relative;
     this.positions[this.entryCount] = position;
@@ -212,7 +226,11 @@ export class SegmentIndex {
 
   private appendTimeEntry(timestamp: bigint, relative: number): void {
     this.timestamps = grow(this.timestamps, this.timeEntryCount + 1, (length) => new BigInt64Array(length));
-    this.timeRelativeOffsets = grow(this.timeRelativeOffsets, this.timeEntryCount + 1, (length) => new Int32Array(length));
+    this.timeRelativeOffsets = grow(
+      this.timeRelativeOffsets,
+      this.timeEntryCount + 1,
+      (length) => new Int32Array(length),
+    );
     this.timestamps[this.timeEntryCount] = timestamp;
     this.timeRelativeOffsets[this.timeEntryCount] = relative;
     this.timeEntryCount += 1;

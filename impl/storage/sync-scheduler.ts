@@ -86,7 +86,9 @@ export class SyncScheduler {
     readonly intervalMs: number = defaultSyncIntervalMs,
     readonly limits: SyncLimits = defaultSyncLimits,
   ) {
-    if (!Number.isSafeInteger(intervalMs) || intervalMs < 1) throw new RangeError(`intervalMs ${intervalMs} is not positive`);
+    if (!Number.isSafeInteger(intervalMs) || intervalMs < 1) {
+      throw new RangeError(`intervalMs ${intervalMs} is not positive`);
+    }
     if (policy === "interval") {
       this.timer = setInterval(() => this.syncWrittenFiles(), intervalMs);
       // The timer serves the broker's files; it must not keep a finished process alive.

@@ -71,7 +71,9 @@ async function readRound(services: BrokerServices, request: Request, version: nu
       }
       const image = local.image;
       const epochProblem = leaderEpochError(partitionRequest.currentLeaderEpoch, image.leaderEpoch);
-      const notLeader = image.leader !== services.config.nodeId || request.replicaId !== consumerReplicaId;
+      // Only consumers fetch here: no partition has a follower replica to serve.
+      const replicaId = version >= 15 ? request.replicaState.replicaId : request.replicaId;
+      const notLeader = image.leader !== services.config.nodeId || replicaId !== consumerReplicaId;
       const errorCode = notLeader ? ErrorCode.NOT_LEADER_OR_FOLLOWER : epochProblem;
       if (errorCode !== ErrorCode.NONE) {
         hasError = true;

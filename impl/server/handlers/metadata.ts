@@ -53,7 +53,8 @@ export function metadataHandler(services: BrokerServices): Handler<Request, Resp
   return async (request, context) => {
     context.releaseNext();
     const { image } = services;
-    const requested = request.topics;
+    // Version 0 has no null list: there, an empty list asks for every topic.
+    const requested = context.version === 0 && request.topics?.length === 0 ? null : request.topics;
     let topics: TopicResponse[];
     if (requested === null) {
       topics = [...image.topicsByName.values()]

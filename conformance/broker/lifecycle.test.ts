@@ -1,0 +1,74 @@
+/**
+ * A node's life as an operator sees it: start, serve, SIGTERM (clean exit 0),
+ * start again on the same data with its topics intact; flags refused clearly.
+ */
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { afterAll, describe, expect, it } from "vitest";
+import { Kafka, logLevel } from "kafkajs";
+import { chronikBin, makeDataDir, removeDataDir, startBroker } from "../support/broker-process.ts";
+
+const run = promisify(execFile);
+const dataDirs: string[] = [];
+
+afterAll(async () => {
+  for (const dataDir of dataDirs) await removeDataDir(dataDir);
+});
+
+async function topicNames(address: string): Promise<string[]> {
+  const admin = new Kafka({ brokers: [address], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    return (await admin.listTopics()).sort();
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+describe("broker lifecycle", () => {
+  it("exits 0 on SIGTERM and keeps its topics across a restart", async () => {
+    const dataDir = await makeDataDir();
+    dataDirs.push(dataDir);
+    const first = await startBroker({ dataDir });
+    const admin = new Kafka({ brokers: [first.address], logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: "kept", numPartitions: 2 }], waitForLeaders: true });
+    await admin.disconnect();
+    expect(await first.stop()).toBe(0);
+    expect(first.logLines.some((line) => line.msg === "broker stopped")).toBe(true);
+
+    const second = await startBroker({ dataDir, port: first.port });
+    try {
+      expect(await topicNames(second.address)).toEqual(["kept"]);
+      const recovered = second.logLines.filter(
+        (line) => line.level === 40 && String(line.msg).includes("truncat"),
+      );
+      expect(recovered).toEqual([]);
+    } finally {
+      expect(await second.stop()).toBe(0);
+    }
+  });
+
+  it("refuses a data directory that belongs to another node", async () => {
+    const dataDir = await makeDataDir();
+    dataDirs.push(dataDir);
+    const broker = await startBroker({ dataDir });
+    await broker.stop();
+    await expect(startBroker({ dataDir, args: ["--node-id", "2"] })).rejects.toThrow(/belongs to node 1/);
+  });
+
+  it("refuses --voters with a message that says why", async () => {
+    const dataDir = await makeDataDir();
+    dataDirs.push(dataDir);
+    const failure = await run(process.execPath, [
+      chronikBin,
+      "start",
+      "--data-dir",
+      dataDir,
+      "--voters",
+      "1@127.0.0.1:9092",
+    ]).catch((error: { code: number; stderr: string }) => error);
+    expect(failure).toMatchObject({ code: 1 });
+    expect((failure as { stderr: string }).stderr).toMatch(/--voters is not supported/);
+  });
+});

@@ -1,0 +1,752 @@
+/**
+ * The storage engine of one partition: a directory of segments, appended to
+ * through the node's group commit, read as slices of segment files.
+ *
+ * Offsets are assigned synchronously in append, so the order of offsets is
+ * the order of calls; the bytes then go through the SyncScheduler, and
+ * `durable` resolves in offset order (an append is durable only once every
+ * earlier one is). Readers see only bytes already in the file. Truncation,
+ * retention and close take the log's lock alone, so no read sees a file
+ * shrink or close under it; appends are refused while they run.
+ */
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import type { Logger } from "pino";
+import {
+  assignBatchOffset,
+  type BatchHeader,
+  batchHeaderBytes,
+  lastOffsetOf,
+} from "../protocol/record-batch.ts";
+import { decodeBatchRecords } from "../protocol/records.ts";
+import {
+  CheckpointFile,
+  readFileIfPresent,
+  removeFiles,
+  syncDirectory,
+  writeFileDurably,
+} from "./durable-file.ts";
+import { assertInvariant } from "./invariant.ts";
+import type { EpochEntry, LeaderEpochCache } from "./leader-epoch-cache.ts";
+import { checkLogConfig, type LogConfig, storedBatchBytesMax } from "./log-config.ts";
+import {
+  loadHighWatermark,
+  loadLeaderEpochs,
+  recoverSegments,
+  serializeHighWatermark,
+} from "./log-recovery.ts";
+import { ReadWriteLock } from "./read-write-lock.ts";
+import { Segment } from "./segment.ts";
+import {
+  cleanShutdownFileName,
+  highWatermarkFileName,
+  leaderEpochCheckpointFileName,
+} from "./segment-files.ts";
+import type { LoadedBatch } from "./segment-scan.ts";
+import { StorageBusyError, type SyncScheduler } from "./sync-scheduler.ts";
+
+/**
+ * Largest slice one read returns, whatever maxBytes asks: a read is a buffer
+ * in memory, not a sendfile. A single batch above it is still returned whole
+ * when `atLeastOneBatch` (batches are bounded by storedBatchBytesMax).
+ */
+export const readBytesMax = 64 * 1024 * 1024;
+/** Attribute bit 3: the broker's append time replaces the record timestamps. */
+const logAppendTimeAttribute = 0x08;
+const emptyRecords = Buffer.alloc(0);
+/** A timestamp lookup racing appends retries this often before giving up. */
+const lookupAttemptsMax = 16;
+
+export interface PartitionLogOptions {
+  directory: string;
+  config: LogConfig;
+  sync: SyncScheduler;
+  logger: Logger;
+  nowMs?: () => number;
+}
+
+export interface AppendResult {
+  baseOffset: bigint;
+  lastOffset: bigint;
+  /** Resolves once these bytes and every earlier append are durable per the fsync policy. */
+  durable: Promise<void>;
+}
+
+export type ReadResult = { records: Buffer } | { error: "offset-out-of-range" };
+
+export interface TimestampAndOffset {
+  offset: bigint;
+  timestamp: bigint;
+}
+
+type LogState = "open" | "truncating" | "closing" | "closed";
+
+/** A contiguous part of one append that lands in one segment: one write request. */
+interface WriteRun {
+  segment: Segment;
+  from: number;
+  to: number;
+  position: number;
+  nextOffset: bigint;
+}
+
+export class PartitionLog {
+  private state: LogState = "open";
+  private failure: Error | null = null;
+  private durableEnd: bigint;
+  /** Settles after the latest append is durable / written; each append chains on the previous one. */
+  private durableTail: Promise<void> = Promise.resolve();
+  private writtenTail: Promise<void> = Promise.resolve();
+  private readonly lock = new ReadWriteLock();
+  /** Seals, index writes and checkpoint writes in flight: close and truncation wait for them. */
+  private readonly background = new Set<Promise<void>>();
+  private readonly epochCheckpoint: CheckpointFile<string>;
+  private readonly highWatermarkCheckpoint: CheckpointFile<bigint>;
+  private highWatermarkRequested: bigint;
+  private highWatermarkDurable: bigint;
+
+  private constructor(
+    readonly directory: string,
+    readonly config: LogConfig,
+    private readonly sync: SyncScheduler,
+    private readonly logger: Logger,
+    private readonly nowMs: () => number,
+    private segments: Segment[],
+    private readonly epochs: LeaderEpochCache,
+    highWatermark: bigint,
+  ) {
+    this.durableEnd = this.logEndOffset;
+    this.highWatermarkRequested = highWatermark;
+    this.highWatermarkDurable = highWatermark;
+    this.epochCheckpoint = new CheckpointFile(
+      path.join(directory, leaderEpochCheckpointFileName),
+      () => epochs.serialize(),
+      (text) => text,
+    );
+    this.highWatermarkCheckpoint = new CheckpointFile(
+      path.join(directory, highWatermarkFileName),
+      () => this.highWatermarkRequested,
+      serializeHighWatermark,
+      (offset) => {
+        this.highWatermarkDurable = offset;
+      },
+    );
+  }
+
+  /** Creates the directory if missing and recovers what a previous run left (see log-recovery.ts). */
+  static async open(options: PartitionLogOptions): Promise<PartitionLog> {
+    const { directory, config, logger } = options;
+    const problem = checkLogConfig(config);
+    if (problem !== null) throw new RangeError(`log config of ${directory}: ${problem}`);
+    const nowMs = options.nowMs ?? Date.now;
+    await mkdir(directory, { recursive: true });
+    const cleanMarker = path.join(directory, cleanShutdownFileName);
+    const clean = (await readFileIfPresent(cleanMarker)) !== null;
+    const segments = await recoverSegments({
+      directory,
+      indexIntervalBytes: config.indexIntervalBytes,
+      clean,
+      nowMs: nowMs(),
+      logger,
+    });
+    if (segments.length === 0) {
+      const first = Segment.create(directory, 0n, config.indexIntervalBytes);
+      await first.handle;
+      segments.push(first);
+    }
+    const epochs = await loadLeaderEpochs(directory, logger);
+    const startOffset = segments[0]!.baseOffset;
+    const endOffset = segments[segments.length - 1]!.nextOffset;
+    const checkpointed = await loadHighWatermark(directory, logger);
+    const highWatermark = clampOffset(checkpointed, startOffset, endOffset);
+    const log = new PartitionLog(
+      directory,
+      config,
+      options.sync,
+      logger,
+      nowMs,
+      segments,
+      epochs,
+      highWatermark,
+    );
+    const epochsChanged = epochs.truncateFromEnd(endOffset);
+    if (epochs.truncateFromStart(startOffset) || epochsChanged) log.writeEpochCheckpoint();
+    for (const segment of segments.slice(0, -1)) {
+      segment.sealed = true;
+      if (!segment.indexFilesCurrent) log.track(segment.writeIndexFiles(), "write rebuilt index files");
+    }
+    // The active segment changes from now on; its index files are rewritten when it rolls or closes.
+    await log.active.removeIndexFiles();
+    // From here on a crash is unclean: the marker must be gone before the first append.
+    if (clean && (await removeFiles([cleanMarker]))) await syncDirectory(directory);
+    logger.info(
+      {
+        logStartOffset: String(startOffset),
+        logEndOffset: String(endOffset),
+        segments: segments.length,
+        cleanShutdown: clean,
+      },
+      "partition log opened",
+    );
+    return log;
+  }
+
+  get logStartOffset(): bigint {
+    return this.segments[0]!.baseOffset;
+  }
+
+  /** The next offset to assign. */
+  get logEndOffset(): bigint {
+    return this.active.nextOffset;
+  }
+
+  /** End of what the fsync policy counts as durable: what may be acknowledged. */
+  get durableEndOffset(): bigint {
+    return this.durableEnd;
+  }
+
+  get checkpointedHighWatermark(): bigint {
+    return this.highWatermarkDurable;
+  }
+
+  get leaderEpochs(): readonly EpochEntry[] {
+    return this.epochs.all;
+  }
+
+  get segmentBaseOffsets(): bigint[] {
+    return this.segments.map((segment) => segment.baseOffset);
+  }
+
+  get sizeBytes(): number {
+    return this.segments.reduce((total, segment) => total + segment.sizeBytes, 0);
+  }
+
+  /** Backpressure for appends: resolves once `bytes` fit the group commit's queue. */
+  waitForAppendRoom(bytes: number): Promise<void> {
+    return this.sync.waitForRoom(bytes, 2);
+  }
+
+  /**
+   * Assigns offsets in place (synchronously, so ordering is the call order)
+   * and queues the bytes. `batches` must be validateProducedBatches(records).
+   * Throws StorageBusyError, before assigning anything, when the group
+   * commit's queue is full; throws when the log is closed, truncating or
+   * failed.
+   */
+  append(records: Buffer, batches: BatchHeader[], leaderEpoch: number): AppendResult {
+    this.assertAppendable();
+    checkBatchesTile(records, batches);
+    const latestEpoch = this.epochs.latestEpoch;
+    assertInvariant(
+      leaderEpoch < 0 || latestEpoch === null || leaderEpoch >= latestEpoch,
+      "leader-epochs-monotonic",
+      () => {
+        return `append with leader epoch ${leaderEpoch} after epoch ${latestEpoch} in ${this.directory}`;
+      },
+    );
+    // Two writes at most: an append may end one segment and start the next.
+    if (!this.sync.hasRoomFor(records.length, 2)) {
+      throw new StorageBusyError(
+        `group commit queue is full; ${records.length} bytes for ${this.directory} refused`,
+      );
+    }
+    const nowMs = this.nowMs();
+    let active = this.active;
+    if (
+      !active.isEmpty &&
+      active.rollStartMs !== null &&
+      nowMs - active.rollStartMs > this.config.segmentMsMax
+    ) {
+      active = this.roll("segment.ms");
+    }
+    const baseOffset = active.nextOffset;
+    if (leaderEpoch >= 0 && leaderEpoch !== latestEpoch) {
+      this.epochs.assign(leaderEpoch, baseOffset);
+      this.writeEpochCheckpoint();
+    }
+    const runs: WriteRun[] = [];
+    let run: WriteRun = {
+      segment: active,
+      from: 0,
+      to: 0,
+      position: active.sizeBytes,
+      nextOffset: baseOffset,
+    };
+    for (const header of batches) {
+      const offset = active.nextOffset;
+      const lastOffset = offset + BigInt(header.lastOffsetDelta);
+      const full = active.sizeBytes + header.sizeBytes > this.config.segmentBytesMax;
+      if (!active.isEmpty && (full || !active.index.canHold(lastOffset))) {
+        if (run.to > run.from) runs.push(run);
+        active = this.roll("segment.bytes");
+        run = {
+          segment: active,
+          from: header.position,
+          to: header.position,
+          position: 0,
+          nextOffset: offset,
+        };
+      }
+      assignBatchOffset(records, header, offset, leaderEpoch);
+      active.index.addBatch(active.sizeBytes, header.sizeBytes, offset, header.maxTimestamp);
+      active.rollStartMs ??= nowMs;
+      active.sizeBytes += header.sizeBytes;
+      active.nextOffset = lastOffset + 1n;
+      run.to = header.position + header.sizeBytes;
+      run.nextOffset = active.nextOffset;
+    }
+    runs.push(run);
+    return {
+      baseOffset,
+      lastOffset: active.nextOffset - 1n,
+      durable: this.enqueue(records, runs, active.nextOffset),
+    };
+  }
+
+  /**
+   * Whole batches from the one that contains `fetchOffset`, stopping before a
+   * batch whose last offset reaches `maxOffsetExclusive`, within `maxBytes`
+   * (or the first batch alone when it is larger and `atLeastOneBatch`, as
+   * KIP-74). One segment per read; a slice of the file, not decoded.
+   */
+  read(
+    fetchOffset: bigint,
+    maxBytes: number,
+    maxOffsetExclusive: bigint,
+    atLeastOneBatch: boolean,
+  ): Promise<ReadResult> {
+    return this.lock.read(async () => {
+      this.assertReadable();
+      if (fetchOffset < this.logStartOffset || fetchOffset > this.logEndOffset)
+        return { error: "offset-out-of-range" };
+      const budget = Math.min(Math.max(0, maxBytes), readBytesMax);
+      const segment = this.segmentFor(fetchOffset);
+      if (fetchOffset >= segment.writtenNextOffset || fetchOffset >= maxOffsetExclusive)
+        return { records: emptyRecords };
+      const found = await segment.seek(fetchOffset, this.config.indexIntervalBytes + budget);
+      assertInvariant(
+        found !== null,
+        "written-offsets-readable",
+        () => `${fetchOffset} not found in ${segment.path}`,
+      );
+      const { cursor } = found;
+      let batch: LoadedBatch = found.batch;
+      const start = batch.filePosition;
+      let end = start;
+      for (;;) {
+        const { header } = batch;
+        if (lastOffsetOf(header) >= maxOffsetExclusive) break;
+        if (end - start + header.sizeBytes > budget && !(end === start && atLeastOneBatch)) break;
+        end += header.sizeBytes;
+        cursor.advance(header.sizeBytes);
+        if (cursor.atEnd || end - start >= budget) break;
+        // The length field alone says whether the next batch fits, without reading it.
+        const nextSize = await cursor.peekSizeBytes();
+        assertInvariant(typeof nextSize === "number", "written-batches-readable", () => {
+          return `${segment.path} at ${cursor.position}: ${typeof nextSize === "number" ? "" : nextSize.detail}`;
+        });
+        if (end - start + nextSize > budget) break;
+        const next = await segment.readBatch(cursor);
+        assertInvariant(next.header.baseOffset === lastOffsetOf(header) + 1n, "offsets-contiguous", () => {
+          return `${segment.path} at ${next.filePosition}: ${next.header.baseOffset} after ${lastOffsetOf(header)}`;
+        });
+        batch = next;
+      }
+      return { records: end > start ? await cursor.bytes(start, end) : emptyRecords };
+    });
+  }
+
+  /** First record whose timestamp >= target (ListOffsets by timestamp), or null. */
+  offsetForTimestamp(targetMs: bigint): Promise<TimestampAndOffset | null> {
+    return this.lock.read(async () => {
+      this.assertReadable();
+      await this.writtenTail.catch(() => undefined);
+      for (const segment of this.segments) {
+        if (segment.writtenNextOffset === segment.baseOffset || segment.index.maxTimestamp < targetMs)
+          continue;
+        const hint = segment.index.offsetBeforeTimestamp(targetMs) ?? segment.baseOffset;
+        const found = await segment.seek(hint, this.config.indexIntervalBytes + 64 * 1024);
+        if (found === null) continue;
+        const { cursor } = found;
+        let batch: LoadedBatch | null = found.batch;
+        while (batch !== null) {
+          if (batch.header.maxTimestamp >= targetMs) return firstRecordAtOrAfter(batch, targetMs);
+          cursor.advance(batch.header.sizeBytes);
+          batch = cursor.atEnd ? null : await segment.readBatch(cursor);
+        }
+      }
+      return null;
+    });
+  }
+
+  /** The record with the largest timestamp (ListOffsets MAX_TIMESTAMP), or null when the log is empty. */
+  maxTimestamp(): Promise<TimestampAndOffset | null> {
+    return this.lock.read(async () => {
+      this.assertReadable();
+      // The index may already count a batch an append queued meanwhile; waiting for the writes again catches up.
+      for (let attempt = 0; attempt < lookupAttemptsMax; attempt++) {
+        await this.writtenTail.catch(() => undefined);
+        let best: Segment | null = null;
+        for (const segment of this.segments) {
+          if (segment.writtenNextOffset === segment.baseOffset) continue;
+          if (best === null || segment.index.maxTimestamp > best.index.maxTimestamp) best = segment;
+        }
+        if (best === null) return null;
+        const carrier = best.index.offsetOfMaxTimestamp;
+        const found = await best.seek(carrier, this.config.indexIntervalBytes + 64 * 1024);
+        if (found === null) continue;
+        assertInvariant(found.batch.header.baseOffset === carrier, "max-timestamp-batch", () => {
+          return `the batch holding ${carrier} in ${best.path} starts at ${found.batch.header.baseOffset}`;
+        });
+        return firstRecordAtOrAfter(found.batch, found.batch.header.maxTimestamp);
+      }
+      throw new Error(`max timestamp of ${this.directory}: appends kept outrunning the lookup`);
+    });
+  }
+
+  /** Drops everything at and after `offset` (the whole batch holding it); below the log start, empties the log and restarts it at `offset`. */
+  truncateTo(offset: bigint): Promise<void> {
+    if (offset < 0n) throw new RangeError(`cannot truncate ${this.directory} to negative offset ${offset}`);
+    return this.lock.write(async () => {
+      this.assertAppendable();
+      if (offset >= this.logEndOffset) return;
+      const before = this.logEndOffset;
+      this.state = "truncating";
+      try {
+        await this.settle();
+        if (offset <= this.logStartOffset) await this.truncateFully(offset);
+        else await this.truncateInside(offset);
+        const end = this.logEndOffset;
+        if (this.durableEnd > end) this.durableEnd = end;
+        if (this.epochs.truncateFromEnd(end)) this.writeEpochCheckpoint();
+        this.logger.info({ from: String(before), to: String(end) }, "truncated the log");
+      } finally {
+        this.state = "open";
+      }
+    });
+  }
+
+  /** Deletes whole sealed segments from the start by retention.ms and retention.bytes; never the active one. */
+  applyRetention(nowMs: number): Promise<void> {
+    return this.lock.write(async () => {
+      if (this.state !== "open") return;
+      // A segment whose rebuilt index is still being written is not deleted under that write.
+      await this.settleBackground();
+      const { retentionBytesMax, retentionMsMax } = this.config;
+      let excessBytes = retentionBytesMax < 0 ? 0 : this.sizeBytes - retentionBytesMax;
+      const expiredBefore = BigInt(Math.floor(nowMs) - retentionMsMax);
+      let count = 0;
+      for (const segment of this.segments.slice(0, -1)) {
+        if (!segment.sealed) break;
+        const expired = retentionMsMax >= 0 && segment.index.maxTimestamp < expiredBefore;
+        const overSize = retentionBytesMax >= 0 && excessBytes >= segment.sizeBytes;
+        if (!expired && !overSize) break;
+        excessBytes -= segment.sizeBytes;
+        count += 1;
+      }
+      if (count === 0) return;
+      const deleted = this.segments.slice(0, count);
+      this.segments = this.segments.slice(count);
+      // Oldest first, so that a crash half-way leaves a log that still starts somewhere.
+      for (const segment of deleted) await segment.delete();
+      await syncDirectory(this.directory);
+      if (this.epochs.truncateFromStart(this.logStartOffset)) this.writeEpochCheckpoint();
+      this.logger.info(
+        {
+          segments: deleted.map((segment) => String(segment.baseOffset)),
+          logStartOffset: String(this.logStartOffset),
+        },
+        "retention deleted segments",
+      );
+    });
+  }
+
+  /** Records that `epoch` starts at `startOffset` (Kafka's assign); the checkpoint is written in the background. */
+  recordEpochStart(epoch: number, startOffset: bigint): void {
+    if (this.epochs.assign(epoch, startOffset)) this.writeEpochCheckpoint();
+  }
+
+  /** OffsetForLeaderEpoch: the end offset of `epoch` and the largest epoch at or below it; (-1, -1) when unknown. */
+  endOffsetForEpoch(epoch: number): { epoch: number; endOffset: bigint } {
+    return this.epochs.endOffsetFor(epoch, this.logEndOffset);
+  }
+
+  /** Resolves once the leader-epoch checkpoint on disk matches the cache. */
+  flushLeaderEpochCheckpoint(): Promise<void> {
+    return this.epochCheckpoint.write();
+  }
+
+  /** Writes the high watermark durably; `checkpointedHighWatermark` follows once it is. */
+  checkpointHighWatermark(offset: bigint): Promise<void> {
+    if (offset < 0n) throw new RangeError(`high watermark ${offset} of ${this.directory} is negative`);
+    this.highWatermarkRequested = offset;
+    return this.highWatermarkCheckpoint.write();
+  }
+
+  /** Flushes, fsyncs, writes the indexes and the clean-shutdown marker, closes the files. */
+  close(): Promise<void> {
+    return this.lock.write(async () => {
+      if (this.state === "closed") return;
+      this.state = "closing";
+      try {
+        await this.settle();
+        for (const segment of this.segments) {
+          await this.sync.syncNow(segment).catch((error: unknown) => this.fail(error));
+          this.sync.forget(segment);
+          if (!segment.indexFilesCurrent) await segment.writeIndexFiles();
+        }
+        await this.epochCheckpoint.settled();
+        await this.highWatermarkCheckpoint.settled();
+        // Without the marker the next open rescans the active segment: the right thing after a failed write.
+        if (this.failure === null)
+          await writeFileDurably(path.join(this.directory, cleanShutdownFileName), "");
+      } finally {
+        await Promise.all(this.segments.map((segment) => segment.close()));
+        this.state = "closed";
+      }
+      this.logger.info({ logEndOffset: String(this.logEndOffset) }, "partition log closed");
+    });
+  }
+
+  /**
+   * What a crash leaves behind, for fault injection and tests: queued bytes
+   * are written (as if they had reached the page cache) but nothing is
+   * synced, no index is written and there is no clean-shutdown marker.
+   */
+  abandon(): Promise<void> {
+    return this.lock.write(async () => {
+      if (this.state === "closed") return;
+      this.state = "closing";
+      for (const segment of this.segments) await this.sync.flush(segment).catch(() => undefined);
+      await this.durableTail.catch(() => undefined);
+      await this.settleBackground();
+      for (const segment of this.segments) this.sync.forget(segment);
+      await Promise.all(this.segments.map((segment) => segment.close()));
+      this.state = "closed";
+    });
+  }
+
+  private get active(): Segment {
+    return this.segments[this.segments.length - 1]!;
+  }
+
+  /** The segment that holds `offset`: the last one starting at or before it. */
+  private segmentFor(offset: bigint): Segment {
+    let low = 0;
+    let high = this.segments.length - 1;
+    while (low < high) {
+      const middle = (low + high + 1) >>> 1;
+      if (this.segments[middle]!.baseOffset <= offset) low = middle;
+      else high = middle - 1;
+    }
+    return this.segments[low]!;
+  }
+
+  private assertAppendable(): void {
+    if (this.state !== "open")
+      throw new Error(`log ${this.directory} is ${this.state}: no append or truncation`);
+    if (this.failure !== null)
+      throw new Error(`log ${this.directory} failed to write: ${this.failure.message}`);
+  }
+
+  private assertReadable(): void {
+    if (this.state === "closed") throw new Error(`log ${this.directory} is closed`);
+  }
+
+  private fail(error: unknown): void {
+    if (this.failure !== null) return;
+    this.failure = error instanceof Error ? error : new Error(String(error));
+    this.logger.error({ err: this.failure }, "write to the log failed; it refuses appends until reopened");
+  }
+
+  private roll(reason: string): Segment {
+    const previous = this.active;
+    const next = Segment.create(this.directory, previous.nextOffset, this.config.indexIntervalBytes);
+    this.segments.push(next);
+    this.track(this.seal(previous), "seal segment");
+    this.logger.info({ baseOffset: String(next.baseOffset), reason }, "rolled to a new segment");
+    return next;
+  }
+
+  /** After a roll: the old segment's bytes are synced whatever the policy (as Kafka flushes on roll), then its indexes written. */
+  private async seal(segment: Segment): Promise<void> {
+    await this.sync.syncNow(segment);
+    this.sync.forget(segment);
+    await segment.writeIndexFiles();
+    segment.sealed = true;
+  }
+
+  private track(task: Promise<void>, what: string): void {
+    const tracked = task.then(
+      () => undefined,
+      (error: unknown) => this.logger.error({ err: error, task: what }, "background storage task failed"),
+    );
+    this.background.add(tracked);
+    void tracked.finally(() => this.background.delete(tracked));
+  }
+
+  private writeEpochCheckpoint(): void {
+    this.track(this.epochCheckpoint.write(), "write leader-epoch checkpoint");
+  }
+
+  private async settleBackground(): Promise<void> {
+    while (this.background.size > 0) await Promise.all(this.background);
+  }
+
+  /** Every queued write done and acknowledged, every background task finished. */
+  private async settle(): Promise<void> {
+    for (const segment of this.segments)
+      await this.sync.flush(segment).catch((error: unknown) => this.fail(error));
+    await this.durableTail.catch(() => undefined);
+    await this.writtenTail.catch(() => undefined);
+    await this.settleBackground();
+  }
+
+  private enqueue(records: Buffer, runs: WriteRun[], endOffset: bigint): Promise<void> {
+    let unwritten = runs.length;
+    let undurable = runs.length;
+    let written!: () => void;
+    let durable!: () => void;
+    let failed!: (error: Error) => void;
+    const ownWritten = new Promise<void>((resolve) => {
+      written = resolve;
+    });
+    const ownDurable = new Promise<void>((resolve, reject) => {
+      durable = resolve;
+      failed = reject;
+    });
+    // A rejection after an earlier failure is reported through the earlier append; never unhandled.
+    ownDurable.catch(() => undefined);
+    for (const run of runs) {
+      const { segment, position, nextOffset } = run;
+      const endPosition = position + (run.to - run.from);
+      this.sync.enqueue(segment, {
+        position,
+        buffer: records.subarray(run.from, run.to),
+        onWritten: () => {
+          assertInvariant(segment.writtenBytes === position, "writes-in-order", () => {
+            return `${segment.path}: write at ${position} lands after ${segment.writtenBytes} written bytes`;
+          });
+          segment.writtenBytes = endPosition;
+          segment.writtenNextOffset = nextOffset;
+          unwritten -= 1;
+          if (unwritten === 0) written();
+        },
+        onDurable: () => {
+          undurable -= 1;
+          if (undurable === 0) durable();
+        },
+        onFailed: (error) => {
+          this.fail(error);
+          written();
+          failed(error);
+        },
+      });
+    }
+    const previousWritten = this.writtenTail;
+    this.writtenTail = previousWritten.then(() => ownWritten);
+    const result = Promise.all([this.durableTail, ownDurable]).then(() => {
+      assertInvariant(endOffset > this.durableEnd, "durable-end-increases", () => {
+        return `durable end would move from ${this.durableEnd} to ${endOffset} in ${this.directory}`;
+      });
+      this.durableEnd = endOffset;
+    });
+    result.catch(() => undefined);
+    this.durableTail = result;
+    return result;
+  }
+
+  private async truncateFully(offset: bigint): Promise<void> {
+    for (const segment of [...this.segments].reverse()) {
+      this.sync.forget(segment);
+      await segment.delete();
+    }
+    await syncDirectory(this.directory);
+    const fresh = Segment.create(this.directory, offset, this.config.indexIntervalBytes);
+    await fresh.handle;
+    this.segments = [fresh];
+    if (this.epochs.clear()) this.writeEpochCheckpoint();
+  }
+
+  private async truncateInside(offset: bigint): Promise<void> {
+    let removed = false;
+    while (this.active.baseOffset >= offset) {
+      const segment = this.segments.pop()!;
+      this.sync.forget(segment);
+      await segment.delete();
+      removed = true;
+    }
+    if (removed) await syncDirectory(this.directory);
+    const segment = this.active;
+    await segment.removeIndexFiles();
+    segment.sealed = false;
+    if (offset >= segment.nextOffset) return;
+    const found = await segment.seek(offset, this.config.indexIntervalBytes + batchHeaderBytes);
+    assertInvariant(
+      found !== null,
+      "written-offsets-readable",
+      () => `${offset} not found in ${segment.path}`,
+    );
+    const position = found.batch.filePosition;
+    const file = await segment.handle;
+    await file.truncate(position);
+    await file.datasync();
+    const outcome = await segment.rebuildIndex(position, this.config.indexIntervalBytes);
+    assertInvariant(
+      outcome.nextOffset === found.batch.header.baseOffset,
+      "truncation-at-batch-boundary",
+      () => {
+        return `rescan of ${segment.path} ends at ${outcome.nextOffset}, expected ${found.batch.header.baseOffset}`;
+      },
+    );
+    segment.sizeBytes = position;
+    segment.writtenBytes = position;
+    segment.nextOffset = outcome.nextOffset;
+    segment.writtenNextOffset = outcome.nextOffset;
+    if (segment.isEmpty) segment.rollStartMs = null;
+  }
+}
+
+/** The batches tile `records` exactly, in order: what makes the positions append computes true. */
+function checkBatchesTile(records: Buffer, batches: BatchHeader[]): void {
+  assertInvariant(batches.length > 0, "batches-tile-records", () => "no batch to append");
+  let position = 0;
+  for (const header of batches) {
+    assertInvariant(
+      header.position === position && header.sizeBytes >= batchHeaderBytes,
+      "batches-tile-records",
+      () => {
+        return `batch at ${header.position} of ${header.sizeBytes} bytes where one should start at ${position}`;
+      },
+    );
+    assertInvariant(header.lastOffsetDelta >= 0, "batches-tile-records", () => {
+      return `batch at ${header.position} has last offset delta ${header.lastOffsetDelta}`;
+    });
+    assertInvariant(header.sizeBytes <= storedBatchBytesMax, "stored-batch-size", () => {
+      return `batch of ${header.sizeBytes} bytes exceeds storedBatchBytesMax ${storedBatchBytesMax}`;
+    });
+    position += header.sizeBytes;
+  }
+  assertInvariant(position === records.length, "batches-tile-records", () => {
+    return `batches cover ${position} of ${records.length} bytes`;
+  });
+}
+
+/** Decodes one batch (ListOffsets only, never the fetch path) for its first record at or after `targetMs`. */
+function firstRecordAtOrAfter(batch: LoadedBatch, targetMs: bigint): TimestampAndOffset {
+  const { header } = batch;
+  if ((header.attributes & logAppendTimeAttribute) !== 0) {
+    return { offset: header.baseOffset, timestamp: header.maxTimestamp };
+  }
+  for (const record of decodeBatchRecords(batch.buffer, header)) {
+    if (record.timestamp >= targetMs) return { offset: record.offset, timestamp: record.timestamp };
+  }
+  // The header's max timestamp promised a record; a producer that lied gets Kafka's older answer.
+  return { offset: lastOffsetOf(header), timestamp: header.maxTimestamp };
+}
+
+function clampOffset(offset: bigint, low: bigint, high: bigint): bigint {
+  if (offset < low) return low;
+  if (offset > high) return high;
+  return offset;
+}
