@@ -7,6 +7,8 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: "forks",
     // CI reads the pass and fail counts from the JSON report.
-    reporters: process.env.CI ? ["default", ["json", { outputFile: ".tmp/vitest-report.json" }]] : ["default"],
+    reporters: process.env.CI
+      ? ["default", ["json", { outputFile: ".tmp/vitest-report.json" }]]
+      : ["default"],
   },
 });

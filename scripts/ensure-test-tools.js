@@ -11,7 +11,9 @@ const missing = [["kcat", "kcat"]].filter(([command]) => !has(command));
 if (missing.length > 0) {
   const packages = missing.map(([, debianPackage]) => debianPackage);
   if (process.getuid?.() !== 0) {
-    console.error(`The tests need ${packages.join(", ")}; install with: sudo apt-get install -y ${packages.join(" ")}`);
+    console.error(
+      `The tests need ${packages.join(", ")}; install with: sudo apt-get install -y ${packages.join(" ")}`,
+    );
     process.exit(1);
   }
   console.log(`Installing ${packages.join(", ")} from Debian for the tests`);

@@ -4,8 +4,8 @@
  */
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { afterAll, describe, expect, it } from "vitest";
 import { Kafka, logLevel } from "kafkajs";
+import { afterAll, describe, expect, it } from "vitest";
 import { chronikBin, makeDataDir, removeDataDir, startBroker } from "../support/broker-process.ts";
 
 const run = promisify(execFile);

@@ -219,6 +219,7 @@ describe("KafkaJS against one broker", () => {
       // The admin client turns TOPIC_ALREADY_EXISTS into `false`...
       expect(await admin.createTopics({ topics: [{ topic: "kafkajs-admin" }] })).toBe(false);
       // ...and the broker object underneath shows the error itself.
+      await cluster.refreshMetadata();
       const controller = await cluster.findControllerBroker();
       const failure = await controller.createTopics({ topics: [{ topic: "kafkajs-admin" }] }).then(
         () => null,

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BrokerProcess, makeDataDir, removeDataDir, startBroker } from "../support/broker-process.ts";
-import { consumeWithKcat, runKcat } from "../support/kcat.ts";
+import { consumeWithKcat, queryOffset, runKcat } from "../support/kcat.ts";
 
 const messageCount = 1000;
 
@@ -20,15 +20,6 @@ function message(index: number): { key: string; value: string } {
 
 function producerInput(indexes: number[]): string {
   return indexes.map((index) => `${message(index).key}:${message(index).value}\n`).join("");
-}
-
-/** The offsets kcat -Q prints, one `topic [partition]  offset N` line per partition. */
-function parseQueriedOffsets(output: string): Map<number, bigint> {
-  const offsets = new Map<number, bigint>();
-  for (const match of output.matchAll(/\[(\d+)\]\s+offset\s+(-?\d+)/g)) {
-    offsets.set(Number(match[1]), BigInt(match[2]!));
-  }
-  return offsets;
 }
 
 describe("kcat against one broker", () => {
@@ -111,9 +102,9 @@ describe("kcat against one broker", () => {
       timestamps[messageCount - 1]! + 60_000n,
     ];
     for (const probe of probes) {
-      const queried = await runKcat(["-Q", "-b", broker.address, "-t", `${topic}:0:${probe}`]);
-      const offsets = parseQueriedOffsets(queried.stdout.toString());
-      expect(offsets.get(0), `timestamp ${probe}`).toBe(firstOffsetAtOrAfter(probe));
+      expect(await queryOffset(broker.address, topic, 0, probe), `timestamp ${probe}`).toBe(
+        firstOffsetAtOrAfter(probe),
+      );
     }
   });
 });

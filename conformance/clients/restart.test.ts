@@ -1,8 +1,9 @@
 /**
- * Durability across a crash: 1000 messages acknowledged with acks=all survive
- * SIGKILL of the broker. After a restart on the same data directory and port,
- * kcat reads all 1000 back in order, byte for byte, and `chronik dump-log`
- * finds the same 1000 records in the segment files.
+ * Durability across a restart: 1000 messages acknowledged with acks=all
+ * survive a clean stop (SIGTERM) and a crash (SIGKILL) of the broker. After
+ * each restart on the same data directory and port, ListOffsets reports the
+ * high watermark at 1000 and kcat reads all 1000 back in order, byte for
+ * byte; `chronik dump-log` finds the same 1000 records in the segment files.
  */
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
@@ -14,11 +15,12 @@ import {
   removeDataDir,
   startBroker,
 } from "../support/broker-process.ts";
-import { consumeWithKcat, runKcat } from "../support/kcat.ts";
+import { consumeWithKcat, queryOffset, runKcat } from "../support/kcat.ts";
 
 const runFile = promisify(execFile);
 const messageCount = 1000;
-const topic = "survives-kill";
+const stoppedTopic = "survives-stop";
+const killedTopic = "survives-kill";
 
 function message(index: number): { key: string; value: string } {
   const number = String(index).padStart(4, "0");
@@ -33,7 +35,7 @@ interface DumpedRecord {
   headers: Array<{ key: string; value: string | null }>;
 }
 
-describe("a broker killed with SIGKILL keeps every acknowledged record", () => {
+describe("a broker restarted after SIGTERM or SIGKILL keeps every acknowledged record", () => {
   let dataDir: string;
   let broker: BrokerProcess;
 
@@ -47,22 +49,23 @@ describe("a broker killed with SIGKILL keeps every acknowledged record", () => {
     await removeDataDir(dataDir);
   });
 
-  it("produce 1000 with acks=all, kill -9, restart on the same data and port, consume all 1000", async () => {
+  /** Produces the 1000 messages with kcat; it exits 0 only once every one was acknowledged. */
+  async function produceAll(topic: string): Promise<void> {
     const input = Array.from({ length: messageCount }, (_, index) => {
       const { key, value } = message(index);
       return `${key}:${value}\n`;
     }).join("");
-    // kcat exits 0 only after every message was acknowledged (it reports delivery failures otherwise).
     const produced = await runKcat(["-P", "-b", broker.address, "-t", topic, "-K:", "-X", "acks=all"], {
       input,
     });
     expect(produced.stderr).not.toMatch(/failed|error/i);
+  }
 
-    const { port } = broker;
-    await broker.kill();
-    broker = await startBroker({ dataDir, port });
-    expect(broker.port).toBe(port);
-
+  async function expectAllConsumed(topic: string): Promise<void> {
+    const latest = -1n;
+    expect(await queryOffset(broker.address, topic, 0, latest), "high watermark after the restart").toBe(
+      BigInt(messageCount),
+    );
     const records = await consumeWithKcat(broker.address, topic, 0);
     expect(records).toHaveLength(messageCount);
     records.forEach((record, index) => {
@@ -70,12 +73,30 @@ describe("a broker killed with SIGKILL keeps every acknowledged record", () => {
       expect(record.key).toEqual(Buffer.from(message(index).key, "utf8"));
       expect(record.value).toEqual(Buffer.from(message(index).value, "utf8"));
     });
+  }
+
+  it("produce 1000 with acks=all, stop with SIGTERM, restart on the same data and port, consume all 1000", async () => {
+    await produceAll(stoppedTopic);
+    const { port } = broker;
+    expect(await broker.stop()).toBe(0);
+    broker = await startBroker({ dataDir, port });
+    expect(broker.port).toBe(port);
+    await expectAllConsumed(stoppedTopic);
   });
 
-  it("chronik dump-log --json shows the same 1000 records", async () => {
+  it("produce 1000 with acks=all, kill -9, restart on the same data and port, consume all 1000", async () => {
+    await produceAll(killedTopic);
+    const { port } = broker;
+    await broker.kill();
+    broker = await startBroker({ dataDir, port });
+    expect(broker.port).toBe(port);
+    await expectAllConsumed(killedTopic);
+  });
+
+  it("chronik dump-log --json shows the same 1000 records for the killed broker's partition", async () => {
     const { stdout } = await runFile(
       process.execPath,
-      [chronikBin, "dump-log", "--data-dir", dataDir, "--topic", topic, "--partition", "0", "--json"],
+      [chronikBin, "dump-log", "--data-dir", dataDir, "--topic", killedTopic, "--partition", "0", "--json"],
       { timeout: 60_000, maxBuffer: 64 * 1024 * 1024 },
     );
     const dumped = stdout

@@ -115,3 +115,20 @@ export async function consumeWithKcat(
   ]);
   return parseLengthPrefixedOutput(stdout);
 }
+
+/**
+ * `kcat -Q`: the offset ListOffsets answers for a timestamp (-1 latest, i.e.
+ * the high watermark; -2 earliest); kcat prints `topic [partition]  offset N`.
+ */
+export async function queryOffset(
+  address: string,
+  topic: string,
+  partition: number,
+  timestamp: bigint,
+): Promise<bigint | undefined> {
+  const { stdout } = await runKcat(["-Q", "-b", address, "-t", `${topic}:${partition}:${timestamp}`]);
+  for (const match of stdout.toString().matchAll(/\[(\d+)\]\s+offset\s+(-?\d+)/g)) {
+    if (Number(match[1]) === partition) return BigInt(match[2]!);
+  }
+  return undefined;
+}

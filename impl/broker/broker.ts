@@ -12,10 +12,10 @@ import { MetadataImage } from "../metadata/image.ts";
 import { MetadataLog } from "../metadata/metadata-log.ts";
 import type { MetadataRecord } from "../metadata/records.ts";
 import { defaultDecodeLimits } from "../protocol/reader.ts";
-import { SyncScheduler } from "../storage/sync-scheduler.ts";
 import { Dispatcher } from "../server/dispatcher.ts";
 import { registerHandlers } from "../server/handlers/index.ts";
 import { KafkaListener } from "../server/server.ts";
+import { SyncScheduler } from "../storage/sync-scheduler.ts";
 import { loadClusterIdentity } from "./cluster-identity.ts";
 import type { BrokerConfig } from "./config.ts";
 import { ReplicaManager } from "./replica-manager.ts";
@@ -23,12 +23,14 @@ import type { BrokerServices } from "./services.ts";
 
 /** log.retention.check.interval.ms */
 const retentionCheckIntervalMs = 5 * 60 * 1000;
+/** replica.high.watermark.checkpoint.interval.ms */
+const highWatermarkCheckpointIntervalMs = 5000;
 /** The metadata epoch of a single-voter quorum, which never holds an election. */
 const singleVoterEpoch = 1;
 const plaintextSecurityProtocol = 0;
 
 export class Broker {
-  private retentionTimer: NodeJS.Timeout | undefined;
+  private readonly timers: NodeJS.Timeout[] = [];
   private waitingFetches = 0;
 
   private constructor(
@@ -65,7 +67,11 @@ export class Broker {
     // Requests wait at the dispatcher until this node has registered itself,
     // so no client ever sees a cluster without this broker in it.
     let opened!: () => void;
-    const dispatcher = new Dispatcher(defaultDecodeLimits, logger, new Promise<void>((resolve) => (opened = resolve)));
+    const dispatcher = new Dispatcher(
+      defaultDecodeLimits,
+      logger,
+      new Promise<void>((resolve) => (opened = resolve)),
+    );
     const listener = new KafkaListener(
       {
         host: config.listenHost,
@@ -84,10 +90,10 @@ export class Broker {
     registerHandlers(dispatcher, broker.services(controller, dispatcher));
     await controller.decide(() => ({ records: [registration(config, advertisedPort)], result: undefined }));
     opened();
-    broker.retentionTimer = setInterval(() => {
-      replicas.applyRetention(Date.now()).catch((error) => logger.error({ err: error }, "retention check failed"));
-    }, retentionCheckIntervalMs);
-    broker.retentionTimer.unref();
+    broker.every(retentionCheckIntervalMs, "retention check", () => replicas.applyRetention(Date.now()));
+    broker.every(highWatermarkCheckpointIntervalMs, "high watermark checkpoint", () =>
+      replicas.checkpointHighWatermarks(),
+    );
     logger.info(
       { listen: `${config.listenHost}:${port}`, dataDir: config.dataDir, clusterId, fsync: config.fsync },
       "broker started",
@@ -115,8 +121,17 @@ export class Broker {
     };
   }
 
+  /** A periodic background task; a run that fails is logged and the next one still happens. */
+  private every(intervalMs: number, what: string, task: () => Promise<void>): void {
+    const timer = setInterval(() => {
+      task().catch((error: unknown) => this.logger.error({ err: error }, `${what} failed`));
+    }, intervalMs);
+    timer.unref();
+    this.timers.push(timer);
+  }
+
   async stop(): Promise<void> {
-    clearInterval(this.retentionTimer);
+    for (const timer of this.timers) clearInterval(timer);
     await this.listener.close();
     await this.replicas.closeAll();
     await this.metadataLog.close();

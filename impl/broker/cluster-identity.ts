@@ -43,7 +43,9 @@ export async function loadClusterIdentity(dataDir: string, nodeId: number): Prom
   const storedNodeId = entries.get("node.id");
   if (!clusterId) throw new Error(`${file} has no cluster.id`);
   if (storedNodeId !== String(nodeId)) {
-    throw new Error(`${file} belongs to node ${storedNodeId}, but this node is ${nodeId}; refusing to serve it`);
+    throw new Error(
+      `${file} belongs to node ${storedNodeId}, but this node is ${nodeId}; refusing to serve it`,
+    );
   }
   return clusterId;
 }

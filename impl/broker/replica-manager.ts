@@ -22,7 +22,8 @@ export class LocalPartition {
     readonly partitionId: number,
     readonly log: PartitionLog,
   ) {
-    this.watermark = log.checkpointedHighWatermark > log.logEndOffset ? log.logEndOffset : log.checkpointedHighWatermark;
+    this.watermark =
+      log.checkpointedHighWatermark > log.logEndOffset ? log.logEndOffset : log.checkpointedHighWatermark;
   }
 
   get name(): string {
@@ -43,7 +44,9 @@ export class LocalPartition {
   advanceHighWatermark(offset: bigint): void {
     if (offset <= this.watermark) return;
     if (offset > this.log.logEndOffset) {
-      throw new Error(`high watermark ${offset} of ${this.name} would pass its log end ${this.log.logEndOffset}`);
+      throw new Error(
+        `high watermark ${offset} of ${this.name} would pass its log end ${this.log.logEndOffset}`,
+      );
     }
     this.watermark = offset;
     const woken = this.waiters;
@@ -56,6 +59,10 @@ export class LocalPartition {
     this.waiters.add(wake);
     return () => this.waiters.delete(wake);
   }
+}
+
+export function isSoleInSyncLeader(partition: PartitionImage, nodeId: number): boolean {
+  return partition.leader === nodeId && partition.isr.length === 1 && partition.isr[0] === nodeId;
 }
 
 function partitionKey(topic: string, partitionId: number): string {
@@ -94,6 +101,9 @@ export class ReplicaManager {
     });
     log.recordEpochStart(partition.leaderEpoch, log.logEndOffset);
     const local = new LocalPartition(topic, partition.partitionId, log);
+    // A leader that is its own whole ISR has committed everything durable, as
+    // Kafka's leader does on taking over; the checkpoint may lag after kill -9.
+    if (isSoleInSyncLeader(partition, this.config.nodeId)) local.advanceHighWatermark(log.durableEndOffset);
     this.partitions.set(key, local);
     this.logger.info(
       {
@@ -130,6 +140,15 @@ export class ReplicaManager {
       await local.log.close();
       await rm(this.directoryOf(topic.name, partitionId), { recursive: true, force: true });
       this.logger.info({ topic: topic.name, partition: partitionId }, "replica deleted with its topic");
+    }
+  }
+
+  /** Saves every high watermark, as Kafka does every replica.high.watermark.checkpoint.interval.ms. */
+  async checkpointHighWatermarks(): Promise<void> {
+    for (const local of this.partitions.values()) {
+      if (local.highWatermark !== local.log.checkpointedHighWatermark) {
+        await local.log.checkpointHighWatermark(local.highWatermark);
+      }
     }
   }
 

@@ -45,7 +45,10 @@ export const topicConfigDefinitions: TopicConfigDefinition[] = [
     type: "string",
     brokerSynonym: "compression.type",
     defaultValue: () => "producer",
-    check: oneOf(["producer"], "batches are stored as the producer compressed them; recompression is not supported"),
+    check: oneOf(
+      ["producer"],
+      "batches are stored as the producer compressed them; recompression is not supported",
+    ),
     documentation: "Batches are kept with the producer's compression.",
   },
   {
@@ -138,7 +141,11 @@ export function checkTopicConfig(name: string, value: string | null): string | n
 }
 
 /** The value in force: the topic's override, else the default. */
-export function effectiveTopicConfig(overrides: ReadonlyMap<string, string>, broker: BrokerConfig, name: string): string {
+export function effectiveTopicConfig(
+  overrides: ReadonlyMap<string, string>,
+  broker: BrokerConfig,
+  name: string,
+): string {
   const definition = definitionsByName.get(name);
   if (!definition) throw new Error(`no topic config named ${name}`);
   return overrides.get(name) ?? definition.defaultValue(broker);

@@ -5,8 +5,13 @@
  * committed and applied.
  */
 import { ControllerQueueFullError } from "../metadata/controller.ts";
-import { type CommandError, type NewTopic, type PlannedTopic, planCreateTopic } from "../metadata/topic-commands.ts";
 import type { MetadataRecord } from "../metadata/records.ts";
+import {
+  type CommandError,
+  type NewTopic,
+  type PlannedTopic,
+  planCreateTopic,
+} from "../metadata/topic-commands.ts";
 import { ErrorCode } from "../protocol/error-codes.ts";
 import type { BrokerServices } from "./services.ts";
 import { checkTopicConfig } from "./topic-configs.ts";
@@ -31,7 +36,11 @@ export async function createTopics(
       const namesInRequest = new Set<string>();
       for (const topic of topics) {
         if (namesInRequest.has(topic.name)) {
-          outcomes.push({ ok: false, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Topic '${topic.name}' appears more than once in the request.` });
+          outcomes.push({
+            ok: false,
+            errorCode: ErrorCode.INVALID_REQUEST,
+            errorMessage: `Topic '${topic.name}' appears more than once in the request.`,
+          });
           continue;
         }
         namesInRequest.add(topic.name);
@@ -47,7 +56,11 @@ export async function createTopics(
     });
   } catch (error) {
     if (!(error instanceof ControllerQueueFullError)) throw error;
-    return topics.map(() => ({ ok: false, errorCode: ErrorCode.REQUEST_TIMED_OUT, errorMessage: error.message }));
+    return topics.map(() => ({
+      ok: false,
+      errorCode: ErrorCode.REQUEST_TIMED_OUT,
+      errorMessage: error.message,
+    }));
   }
 }
 
@@ -65,7 +78,10 @@ export async function autoCreateTopics(services: BrokerServices, names: string[]
   );
   outcomes.forEach((outcome, index) => {
     if (outcome.ok) {
-      services.logger.info({ topic: missing[index], partitions: outcome.numPartitions }, "topic auto-created");
+      services.logger.info(
+        { topic: missing[index], partitions: outcome.numPartitions },
+        "topic auto-created",
+      );
     }
   });
 }

@@ -41,7 +41,10 @@ export async function dumpLog(options: DumpOptions, write: (line: string) => voi
     }
     for (const record of decodeBatchRecords(buffer, header)) {
       count += 1;
-      const headers = record.headers.map((entry) => ({ key: entry.key, value: text(entry.value, options.encoding) }));
+      const headers = record.headers.map((entry) => ({
+        key: entry.key,
+        value: text(entry.value, options.encoding),
+      }));
       if (options.json) {
         write(
           JSON.stringify({

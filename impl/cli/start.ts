@@ -16,13 +16,15 @@ export function parseHostPort(text: string): { host: string; port: number } {
 
 function positiveInteger(text: string): number {
   const value = Number(text);
-  if (!Number.isInteger(value) || value < 1) throw new InvalidArgumentError(`expected a positive integer, got "${text}"`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new InvalidArgumentError(`expected a positive integer, got "${text}"`);
   return value;
 }
 
 function nonNegativeInteger(text: string): number {
   const value = Number(text);
-  if (!Number.isInteger(value) || value < 0) throw new InvalidArgumentError(`expected an integer ≥ 0, got "${text}"`);
+  if (!Number.isInteger(value) || value < 0)
+    throw new InvalidArgumentError(`expected an integer ≥ 0, got "${text}"`);
   return value;
 }
 
@@ -47,15 +49,57 @@ export function addStartCommand(program: Command): void {
   program
     .command("start")
     .description("run one node in the foreground")
-    .addOption(option("--node-id <N>", "this node's id", "CHRONIK_NODE_ID").argParser(nonNegativeInteger).default(defaultBrokerConfig.nodeId))
-    .addOption(option("--listen <HOST:PORT>", "where to listen for Kafka clients (port 0 picks a free one)", "CHRONIK_LISTEN").argParser(parseHostPort).default(parseHostPort("127.0.0.1:9092"), "127.0.0.1:9092"))
-    .addOption(option("--advertise <HOST:PORT>", "the address given to clients (default: --listen)", "CHRONIK_ADVERTISE").argParser(parseHostPort))
-    .addOption(option("--data-dir <DIR>", "where logs and metadata live", "CHRONIK_DATA_DIR").default(defaultBrokerConfig.dataDir))
+    .addOption(
+      option("--node-id <N>", "this node's id", "CHRONIK_NODE_ID")
+        .argParser(nonNegativeInteger)
+        .default(defaultBrokerConfig.nodeId),
+    )
+    .addOption(
+      option(
+        "--listen <HOST:PORT>",
+        "where to listen for Kafka clients (port 0 picks a free one)",
+        "CHRONIK_LISTEN",
+      )
+        .argParser(parseHostPort)
+        .default(parseHostPort("127.0.0.1:9092"), "127.0.0.1:9092"),
+    )
+    .addOption(
+      option(
+        "--advertise <HOST:PORT>",
+        "the address given to clients (default: --listen)",
+        "CHRONIK_ADVERTISE",
+      ).argParser(parseHostPort),
+    )
+    .addOption(
+      option("--data-dir <DIR>", "where logs and metadata live", "CHRONIK_DATA_DIR").default(
+        defaultBrokerConfig.dataDir,
+      ),
+    )
     .addOption(option("--voters <ID@HOST:PORT,...>", "the metadata quorum's voters", "CHRONIK_VOTERS"))
-    .addOption(option("--min-insync-replicas <N>", "min.insync.replicas default", "CHRONIK_MIN_INSYNC_REPLICAS").argParser(positiveInteger).default(defaultBrokerConfig.minInsyncReplicas))
-    .addOption(option("--default-replication-factor <N>", "replicas of auto-created topics", "CHRONIK_DEFAULT_REPLICATION_FACTOR").argParser(positiveInteger).default(defaultBrokerConfig.defaultReplicationFactor))
-    .addOption(option("--num-partitions <N>", "partitions of auto-created topics", "CHRONIK_NUM_PARTITIONS").argParser(positiveInteger).default(defaultBrokerConfig.numPartitions))
-    .addOption(option("--fsync <POLICY>", "when appends reach the disk before they are acknowledged", "CHRONIK_FSYNC").choices(["always", "interval", "never"]).default(defaultBrokerConfig.fsync))
+    .addOption(
+      option("--min-insync-replicas <N>", "min.insync.replicas default", "CHRONIK_MIN_INSYNC_REPLICAS")
+        .argParser(positiveInteger)
+        .default(defaultBrokerConfig.minInsyncReplicas),
+    )
+    .addOption(
+      option(
+        "--default-replication-factor <N>",
+        "replicas of auto-created topics",
+        "CHRONIK_DEFAULT_REPLICATION_FACTOR",
+      )
+        .argParser(positiveInteger)
+        .default(defaultBrokerConfig.defaultReplicationFactor),
+    )
+    .addOption(
+      option("--num-partitions <N>", "partitions of auto-created topics", "CHRONIK_NUM_PARTITIONS")
+        .argParser(positiveInteger)
+        .default(defaultBrokerConfig.numPartitions),
+    )
+    .addOption(
+      option("--fsync <POLICY>", "when appends reach the disk before they are acknowledged", "CHRONIK_FSYNC")
+        .choices(["always", "interval", "never"])
+        .default(defaultBrokerConfig.fsync),
+    )
     .addOption(option("--trace <FILE>", "record machine transitions as NDJSON", "CHRONIK_TRACE"))
     .action(async (options: StartOptions) => {
       if (options.voters !== undefined) {

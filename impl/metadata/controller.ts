@@ -40,9 +40,13 @@ export class Controller {
    * records to commit (possibly none) and a result; the promise resolves with
    * the result once the records are committed and applied.
    */
-  decide<Result>(decide: (image: MetadataImage) => { records: MetadataRecord[]; result: Result }): Promise<Result> {
+  decide<Result>(
+    decide: (image: MetadataImage) => { records: MetadataRecord[]; result: Result },
+  ): Promise<Result> {
     if (this.queued >= this.queuedDecisionsMax) {
-      return Promise.reject(new ControllerQueueFullError(`${this.queued} controller decisions already queued`));
+      return Promise.reject(
+        new ControllerQueueFullError(`${this.queued} controller decisions already queued`),
+      );
     }
     this.queued += 1;
     const run = this.tail.then(async () => {

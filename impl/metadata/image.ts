@@ -60,7 +60,9 @@ export class MetadataImage {
   /** Applies one committed record; returns what changed so the broker can act on it. */
   apply(record: MetadataRecord, offset: bigint): ImageChange | null {
     if (offset <= this.appliedOffset) {
-      throw new Error(`metadata record at ${offset} applied after ${this.appliedOffset}: records must apply in order`);
+      throw new Error(
+        `metadata record at ${offset} applied after ${this.appliedOffset}: records must apply in order`,
+      );
     }
     this.appliedOffset = offset;
     switch (record.type) {
@@ -92,7 +94,8 @@ export class MetadataImage {
         const value = record.value;
         const topic = this.requireTopic(value.topicId, offset);
         const partition = topic.partitions.get(value.partitionId);
-        if (!partition) throw new Error(`PartitionChangeRecord at ${offset} for unknown partition ${value.partitionId}`);
+        if (!partition)
+          throw new Error(`PartitionChangeRecord at ${offset} for unknown partition ${value.partitionId}`);
         if (value.isr !== null) partition.isr = [...value.isr];
         if (value.replicas !== null) partition.replicas = [...value.replicas];
         // Leader -2 means "unchanged"; any other value is a new leader and a new leader epoch.
@@ -139,7 +142,8 @@ export class MetadataImage {
       case "FenceBrokerRecord":
       case "UnfenceBrokerRecord": {
         const broker = this.brokers.get(record.value.id);
-        if (!broker) throw new Error(`${record.type} at ${offset} for unregistered broker ${record.value.id}`);
+        if (!broker)
+          throw new Error(`${record.type} at ${offset} for unregistered broker ${record.value.id}`);
         broker.fenced = record.type === "FenceBrokerRecord";
         return { kind: "broker-changed", broker };
       }
@@ -156,6 +160,8 @@ export class MetadataImage {
 
   /** Brokers clients may use: registered and not fenced. */
   liveBrokers(): BrokerImage[] {
-    return [...this.brokers.values()].filter((broker) => !broker.fenced).sort((a, b) => a.brokerId - b.brokerId);
+    return [...this.brokers.values()]
+      .filter((broker) => !broker.fenced)
+      .sort((a, b) => a.brokerId - b.brokerId);
   }
 }

@@ -1,10 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { ErrorCode } from "../protocol/error-codes.ts";
 import { MetadataImage } from "./image.ts";
-import { assignReplicas, planCreatePartitions, planCreateTopic } from "./topic-commands.ts";
 import type { MetadataRecord } from "./records.ts";
+import { assignReplicas, planCreatePartitions, planCreateTopic } from "./topic-commands.ts";
 
-const defaults = { numPartitions: 3, replicationFactor: 1, checkConfig: (name: string) => (name === "bogus" ? "unknown" : null) };
+const defaults = {
+  numPartitions: 3,
+  replicationFactor: 1,
+  checkConfig: (name: string) => (name === "bogus" ? "unknown" : null),
+};
 
 function imageWithBrokers(...brokerIds: number[]): MetadataImage {
   const image = new MetadataImage();
@@ -105,7 +109,9 @@ describe("topic decisions", () => {
     const plan = planCreateTopic(image, topic("orders"), defaults);
     if ("errorCode" in plan) throw new Error(plan.errorMessage);
     applyAll(image, plan.records);
-    expect(planCreatePartitions(image, "orders", 2, null)).toMatchObject({ errorCode: ErrorCode.INVALID_PARTITIONS });
+    expect(planCreatePartitions(image, "orders", 2, null)).toMatchObject({
+      errorCode: ErrorCode.INVALID_PARTITIONS,
+    });
     const grown = planCreatePartitions(image, "orders", 5, null);
     if ("errorCode" in grown) throw new Error(grown.errorMessage);
     applyAll(image, grown);

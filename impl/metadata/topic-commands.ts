@@ -47,7 +47,8 @@ function failure(errorCode: number, errorMessage: string): CommandError {
 }
 
 export function checkTopicName(name: string): CommandError | null {
-  if (name.length === 0) return failure(ErrorCode.INVALID_TOPIC_EXCEPTION, "Topic name is illegal, it can't be empty");
+  if (name.length === 0)
+    return failure(ErrorCode.INVALID_TOPIC_EXCEPTION, "Topic name is illegal, it can't be empty");
   if (name === "." || name === "..") {
     return failure(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic name cannot be "." or ".."`);
   }
@@ -64,13 +65,20 @@ export function checkTopicName(name: string): CommandError | null {
     );
   }
   if (internalTopicNames.has(name)) {
-    return failure(ErrorCode.INVALID_TOPIC_EXCEPTION, `${name} is an internal topic and cannot be created by clients`);
+    return failure(
+      ErrorCode.INVALID_TOPIC_EXCEPTION,
+      `${name} is an internal topic and cannot be created by clients`,
+    );
   }
   return null;
 }
 
 /** Round-robin placement: partition p starts at the p-th live broker, like [1,2,3], [2,3,1], [3,1,2]. */
-export function assignReplicas(brokerIds: number[], partitionIndex: number, replicationFactor: number): number[] {
+export function assignReplicas(
+  brokerIds: number[],
+  partitionIndex: number,
+  replicationFactor: number,
+): number[] {
   const replicas: number[] = [];
   for (let index = 0; index < replicationFactor; index++) {
     replicas.push(brokerIds[(partitionIndex + index) % brokerIds.length]!);
@@ -86,23 +94,39 @@ function checkAssignments(
   const size = assignments[0]?.brokerIds.length ?? 0;
   for (const [index, assignment] of assignments.entries()) {
     if (assignment.partitionIndex !== firstPartition + index) {
-      return failure(ErrorCode.INVALID_REPLICA_ASSIGNMENT, "Partitions in the assignment must be consecutive from 0");
+      return failure(
+        ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+        "Partitions in the assignment must be consecutive from 0",
+      );
     }
     if (assignment.brokerIds.length === 0 || assignment.brokerIds.length !== size) {
-      return failure(ErrorCode.INVALID_REPLICA_ASSIGNMENT, "All partitions must have the same number of replicas");
+      return failure(
+        ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+        "All partitions must have the same number of replicas",
+      );
     }
     if (new Set(assignment.brokerIds).size !== assignment.brokerIds.length) {
-      return failure(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Duplicate brokers in the assignment of partition ${index}`);
+      return failure(
+        ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+        `Duplicate brokers in the assignment of partition ${index}`,
+      );
     }
     const unknown = assignment.brokerIds.find((id) => !liveBrokerIds.has(id));
     if (unknown !== undefined) {
-      return failure(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Broker ${unknown} in the assignment is not registered`);
+      return failure(
+        ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+        `Broker ${unknown} in the assignment is not registered`,
+      );
     }
   }
   return null;
 }
 
-function partitionRecords(topicId: string, replicaLists: number[][], firstPartition: number): MetadataRecord[] {
+function partitionRecords(
+  topicId: string,
+  replicaLists: number[][],
+  firstPartition: number,
+): MetadataRecord[] {
   return replicaLists.map((replicas, index) => ({
     type: "PartitionRecord",
     version: 0,
@@ -124,7 +148,11 @@ function partitionRecords(topicId: string, replicaLists: number[][], firstPartit
   })) as MetadataRecord[];
 }
 
-export function planCreateTopic(image: MetadataImage, topic: NewTopic, defaults: TopicDefaults): PlannedTopic | CommandError {
+export function planCreateTopic(
+  image: MetadataImage,
+  topic: NewTopic,
+  defaults: TopicDefaults,
+): PlannedTopic | CommandError {
   const nameProblem = checkTopicName(topic.name);
   if (nameProblem) return nameProblem;
   if (image.topicsByName.has(topic.name)) {
@@ -144,8 +172,10 @@ export function planCreateTopic(image: MetadataImage, topic: NewTopic, defaults:
     replicaLists = topic.assignments.map((assignment) => [...assignment.brokerIds]);
   } else {
     const numPartitions = topic.numPartitions === -1 ? defaults.numPartitions : topic.numPartitions;
-    const replicationFactor = topic.replicationFactor === -1 ? defaults.replicationFactor : topic.replicationFactor;
-    if (numPartitions <= 0) return failure(ErrorCode.INVALID_PARTITIONS, "Number of partitions must be larger than 0.");
+    const replicationFactor =
+      topic.replicationFactor === -1 ? defaults.replicationFactor : topic.replicationFactor;
+    if (numPartitions <= 0)
+      return failure(ErrorCode.INVALID_PARTITIONS, "Number of partitions must be larger than 0.");
     if (replicationFactor <= 0) {
       return failure(ErrorCode.INVALID_REPLICATION_FACTOR, "Replication factor must be larger than 0.");
     }
@@ -164,7 +194,8 @@ export function planCreateTopic(image: MetadataImage, topic: NewTopic, defaults:
   for (const config of topic.configs) {
     const problem = defaults.checkConfig(config.name, config.value);
     if (problem) return failure(ErrorCode.INVALID_CONFIG, problem);
-    if (seenConfigs.has(config.name)) return failure(ErrorCode.INVALID_REQUEST, `Duplicate config ${config.name}`);
+    if (seenConfigs.has(config.name))
+      return failure(ErrorCode.INVALID_REQUEST, `Duplicate config ${config.name}`);
     seenConfigs.add(config.name);
   }
   const topicId = randomUUID().replaceAll("-", "");
@@ -174,7 +205,12 @@ export function planCreateTopic(image: MetadataImage, topic: NewTopic, defaults:
       (config): MetadataRecord => ({
         type: "ConfigRecord",
         version: 0,
-        value: { resourceType: configResourceTopic, resourceName: topic.name, name: config.name, value: config.value },
+        value: {
+          resourceType: configResourceTopic,
+          resourceName: topic.name,
+          name: config.name,
+          value: config.value,
+        },
       }),
     ),
     ...partitionRecords(topicId, replicaLists, 0),
@@ -210,7 +246,10 @@ export function planCreatePartitions(
         `Increasing the number of partitions by ${count - current} but ${assignments.length} assignments provided.`,
       );
     }
-    const indexed = assignments.map((assignment, index) => ({ partitionIndex: current + index, ...assignment }));
+    const indexed = assignments.map((assignment, index) => ({
+      partitionIndex: current + index,
+      ...assignment,
+    }));
     const problem = checkAssignments(indexed, new Set(liveBrokerIds), current);
     if (problem) return problem;
     replicaLists = assignments.map((assignment) => [...assignment.brokerIds]);

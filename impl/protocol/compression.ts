@@ -25,7 +25,8 @@ function snappyDecode(bytes: Buffer): Buffer {
     if (position + 4 > bytes.length) throw new DecodeError("snappy block length cut short");
     const length = bytes.readInt32BE(position);
     position += 4;
-    if (length < 0 || position + length > bytes.length) throw new DecodeError(`snappy block of ${length} bytes cut short`);
+    if (length < 0 || position + length > bytes.length)
+      throw new DecodeError(`snappy block of ${length} bytes cut short`);
     blocks.push(snappyUncompress(bytes.subarray(position, position + length)) as Buffer);
     position += length;
   }
@@ -63,6 +64,8 @@ export function compress(codec: CompressionCodec, bytes: Buffer): Buffer {
     case "lz4":
       return lz4CompressFrame(bytes);
     case "zstd":
-      throw new Error("zstd encoding is not available in Chronik's tools; zstd batches from clients are stored and served");
+      throw new Error(
+        "zstd encoding is not available in Chronik's tools; zstd batches from clients are stored and served",
+      );
   }
 }

@@ -41,7 +41,11 @@ export function skipHeaderTaggedFields(reader: Reader): void {
 }
 
 export function writeRequestHeader(writer: Writer, header: RequestHeader, flexible: boolean): void {
-  writer.int16(header.apiKey).int16(header.apiVersion).int32(header.correlationId).nullableString(header.clientId);
+  writer
+    .int16(header.apiKey)
+    .int16(header.apiVersion)
+    .int32(header.correlationId)
+    .nullableString(header.clientId);
   if (flexible) writer.unsignedVarint(0);
 }
 

@@ -173,7 +173,11 @@ export class Reader {
 
   /** UNSIGNED_VARINT length+1 then UTF-8; null when the stored length is 0. */
   compactNullableString(): string | null {
-    const length = this.checkedLength(this.unsignedVarint() - 1, this.limits.stringBytesMax, "compact string");
+    const length = this.checkedLength(
+      this.unsignedVarint() - 1,
+      this.limits.stringBytesMax,
+      "compact string",
+    );
     return length === -1 ? null : this.utf8(length);
   }
 

@@ -1,6 +1,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { assignBatchOffset, isBatchProblem, readValidBatch, validateProducedBatches } from "./record-batch.ts";
+import {
+  assignBatchOffset,
+  isBatchProblem,
+  readValidBatch,
+  validateProducedBatches,
+} from "./record-batch.ts";
 import { decodeBatchRecords, encodeRecordBatch } from "./records.ts";
 
 const oneRecord = [{ key: Buffer.from("k"), value: Buffer.from("v"), timestamp: 1_000n }];
@@ -31,7 +36,9 @@ describe("record batch v2", () => {
     const flipped = Buffer.from(batch);
     flipped[flipped.length - 2]! ^= 0xff;
     expect(validateProducedBatches(flipped, 1 << 20)).toMatchObject({ kind: "bad-crc" });
-    expect(validateProducedBatches(batch.subarray(0, batch.length - 1), 1 << 20)).toMatchObject({ kind: "truncated" });
+    expect(validateProducedBatches(batch.subarray(0, batch.length - 1), 1 << 20)).toMatchObject({
+      kind: "truncated",
+    });
     const oldMagic = Buffer.from(batch);
     oldMagic.writeInt8(1, 16);
     expect(validateProducedBatches(oldMagic, 1 << 20)).toMatchObject({ kind: "bad-magic" });

@@ -74,7 +74,10 @@ export type BatchProblem =
 export function readBatchHeader(buffer: Buffer, position: number): BatchHeader | BatchProblem {
   const remaining = buffer.length - position;
   if (remaining < batchHeaderBytes) {
-    return { kind: "truncated", detail: `${remaining} bytes cannot hold a ${batchHeaderBytes}-byte batch header` };
+    return {
+      kind: "truncated",
+      detail: `${remaining} bytes cannot hold a ${batchHeaderBytes}-byte batch header`,
+    };
   }
   const batchLength = buffer.readInt32BE(position + 8);
   const sizeBytes = batchLength + batchLogOverheadBytes;
@@ -82,7 +85,10 @@ export function readBatchHeader(buffer: Buffer, position: number): BatchHeader |
     return { kind: "truncated", detail: `batch length ${batchLength} is shorter than a batch header` };
   }
   if (sizeBytes > remaining) {
-    return { kind: "truncated", detail: `batch length ${batchLength} runs past the ${remaining} bytes remaining` };
+    return {
+      kind: "truncated",
+      detail: `batch length ${batchLength} runs past the ${remaining} bytes remaining`,
+    };
   }
   const magic = buffer.readInt8(position + 16);
   if (magic !== recordBatchMagic) {
@@ -133,7 +139,10 @@ export function readValidBatch(buffer: Buffer, position: number): BatchHeader | 
  * magic 2, CRC32C, a record count consistent with the offset deltas, each
  * batch within `batchBytesMax` (message.max.bytes). Records are not decoded.
  */
-export function validateProducedBatches(records: Buffer, batchBytesMax: number): BatchHeader[] | BatchProblem {
+export function validateProducedBatches(
+  records: Buffer,
+  batchBytesMax: number,
+): BatchHeader[] | BatchProblem {
   const batches: BatchHeader[] = [];
   let position = 0;
   if (records.length === 0) return { kind: "truncated", detail: "no record batch in the request" };
@@ -141,7 +150,10 @@ export function validateProducedBatches(records: Buffer, batchBytesMax: number):
     const header = readValidBatch(records, position);
     if (isBatchProblem(header)) return header;
     if (header.sizeBytes > batchBytesMax) {
-      return { kind: "too-large", detail: `batch of ${header.sizeBytes} bytes exceeds message.max.bytes ${batchBytesMax}` };
+      return {
+        kind: "too-large",
+        detail: `batch of ${header.sizeBytes} bytes exceeds message.max.bytes ${batchBytesMax}`,
+      };
     }
     if (header.recordsCount <= 0 || header.lastOffsetDelta !== header.recordsCount - 1) {
       return {
@@ -156,7 +168,12 @@ export function validateProducedBatches(records: Buffer, batchBytesMax: number):
 }
 
 /** Stamps the broker-assigned base offset and leader epoch; the CRC stays valid. */
-export function assignBatchOffset(buffer: Buffer, header: BatchHeader, baseOffset: bigint, leaderEpoch: number): void {
+export function assignBatchOffset(
+  buffer: Buffer,
+  header: BatchHeader,
+  baseOffset: bigint,
+  leaderEpoch: number,
+): void {
   buffer.writeBigInt64BE(baseOffset, header.position);
   buffer.writeInt32BE(leaderEpoch, header.position + 12);
   header.baseOffset = baseOffset;

@@ -132,7 +132,9 @@ export function decodeBatchRecords(buffer: Buffer, header: BatchHeader): Decoded
   for (let index = 0; index < count; index++) {
     const length = reader.varint();
     if (length < 0 || length > reader.remaining) {
-      throw new DecodeError(`record ${index} length ${length} exceeds the ${reader.remaining} bytes remaining`);
+      throw new DecodeError(
+        `record ${index} length ${length} exceeds the ${reader.remaining} bytes remaining`,
+      );
     }
     const record = new Reader(reader.bytes(length));
     record.int8();

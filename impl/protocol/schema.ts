@@ -59,15 +59,55 @@ function primitive<T>(
   };
 }
 
-export const int8 = primitive(1, 0, (r) => r.int8(), (w, v) => w.int8(v));
-export const int16 = primitive(2, 0, (r) => r.int16(), (w, v) => w.int16(v));
-export const uint16 = primitive(2, 0, (r) => r.uint16(), (w, v) => w.uint16(v));
-export const int32 = primitive(4, 0, (r) => r.int32(), (w, v) => w.int32(v));
-export const int64 = primitive(8, 0n, (r) => r.int64(), (w, v) => w.int64(v));
-export const float64 = primitive(8, 0, (r) => r.float64(), (w, v) => w.float64(v));
-export const bool = primitive(1, false, (r) => r.bool(), (w, v) => w.bool(v));
+export const int8 = primitive(
+  1,
+  0,
+  (r) => r.int8(),
+  (w, v) => w.int8(v),
+);
+export const int16 = primitive(
+  2,
+  0,
+  (r) => r.int16(),
+  (w, v) => w.int16(v),
+);
+export const uint16 = primitive(
+  2,
+  0,
+  (r) => r.uint16(),
+  (w, v) => w.uint16(v),
+);
+export const int32 = primitive(
+  4,
+  0,
+  (r) => r.int32(),
+  (w, v) => w.int32(v),
+);
+export const int64 = primitive(
+  8,
+  0n,
+  (r) => r.int64(),
+  (w, v) => w.int64(v),
+);
+export const float64 = primitive(
+  8,
+  0,
+  (r) => r.float64(),
+  (w, v) => w.float64(v),
+);
+export const bool = primitive(
+  1,
+  false,
+  (r) => r.bool(),
+  (w, v) => w.bool(v),
+);
 export const zeroUuid = "00000000000000000000000000000000";
-export const uuid = primitive(16, zeroUuid, (r) => r.uuid(), (w, v) => w.uuid(v));
+export const uuid = primitive(
+  16,
+  zeroUuid,
+  (r) => r.uuid(),
+  (w, v) => w.uuid(v),
+);
 
 function nullGuard(nullable: boolean, what: string): null {
   if (!nullable) throw new DecodeError(`${what} is null in a version where it is not nullable`);
@@ -210,7 +250,8 @@ function isTagged(field: AnyField, context: Context): boolean {
 /** Whether a tagged field holds its default and so stays off the wire, as Kafka leaves it. */
 function sameAsDefault(value: unknown, defaultValue: unknown): boolean {
   if (value === undefined || value === defaultValue) return true;
-  if (Array.isArray(value)) return value.length === 0 && (defaultValue === undefined || Array.isArray(defaultValue));
+  if (Array.isArray(value))
+    return value.length === 0 && (defaultValue === undefined || Array.isArray(defaultValue));
   if (value !== null && typeof value === "object" && !Buffer.isBuffer(value)) {
     if (defaultValue === null || typeof defaultValue !== "object") return false;
     const defaults = defaultValue as Record<string, unknown>;
@@ -293,7 +334,8 @@ function readTaggedFields(
     const [name, field] = entry;
     const inner = new Reader(body, 0, body.length, reader.limits);
     value[name] = field.type.read(inner, context, inRange(field.nullableVersions, context.version));
-    if (inner.remaining !== 0) throw new DecodeError(`tagged field ${tag} has ${inner.remaining} trailing bytes`);
+    if (inner.remaining !== 0)
+      throw new DecodeError(`tagged field ${tag} has ${inner.remaining} trailing bytes`);
   }
 }
 

@@ -54,7 +54,13 @@ afterEach(async () => {
 
 describe("connection", () => {
   it("answers pipelined requests in request order although they finish out of order", async () => {
-    const handler = new ScriptedHandler(new Map([[1, 60], [2, 0], [3, 30]]));
+    const handler = new ScriptedHandler(
+      new Map([
+        [1, 60],
+        [2, 0],
+        [3, 30],
+      ]),
+    );
     const { listener, port } = await open(handler);
     cleanup.push(() => listener.close());
     const socket = connect(port, "127.0.0.1");

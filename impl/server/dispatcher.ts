@@ -5,7 +5,7 @@
  * response header.
  */
 import type { Logger } from "../log.ts";
-import { type ApiDefinition, type AnyApi, contextFor, supports } from "../protocol/api.ts";
+import { type AnyApi, type ApiDefinition, contextFor, supports } from "../protocol/api.ts";
 import { apiVersionsApi } from "../protocol/apis/api-versions.ts";
 import { ErrorCode } from "../protocol/error-codes.ts";
 import {

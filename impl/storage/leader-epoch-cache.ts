@@ -103,8 +103,9 @@ export class LeaderEpochCache {
   /** Parses a checkpoint, or says why it is unusable. */
   static parse(text: string): LeaderEpochCache | string {
     const lines = text.split("\n").filter((line) => line.length > 0);
-    if (lines[0] !== String(checkpointVersion))
+    if (lines[0] !== String(checkpointVersion)) {
       return `unknown checkpoint version ${JSON.stringify(lines[0])}`;
+    }
     const count = Number(lines[1]);
     if (!Number.isSafeInteger(count) || count < 0 || count > epochEntriesMax || count !== lines.length - 2) {
       return `entry count ${JSON.stringify(lines[1])} does not match ${lines.length - 2} entry lines`;

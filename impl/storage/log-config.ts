@@ -45,8 +45,9 @@ export function checkLogConfig(config: LogConfig): string | null {
   if (!Number.isSafeInteger(segmentBytesMax) || segmentBytesMax < 1 || segmentBytesMax > segmentBytesLimit) {
     return `segmentBytesMax ${segmentBytesMax} is not within 1..${segmentBytesLimit}`;
   }
-  if (!Number.isSafeInteger(segmentMsMax) || segmentMsMax < 1)
+  if (!Number.isSafeInteger(segmentMsMax) || segmentMsMax < 1) {
     return `segmentMsMax ${segmentMsMax} is not positive`;
+  }
   if (!Number.isSafeInteger(indexIntervalBytes) || indexIntervalBytes < 1) {
     return `indexIntervalBytes ${indexIntervalBytes} is not positive`;
   }

@@ -1,24 +1,18 @@
 /**
  * The storage engine of one partition: a directory of segments, appended to
- * through the node's group commit, read as slices of segment files.
+ * through the node's group commit (write-pipeline.ts, sync-scheduler.ts),
+ * read as slices of segment files (segment-reads.ts), recovered on open
+ * (log-recovery.ts).
  *
- * Offsets are assigned synchronously in append, so the order of offsets is
- * the order of calls; the bytes then go through the SyncScheduler, and
- * `durable` resolves in offset order (an append is durable only once every
- * earlier one is). Readers see only bytes already in the file. Truncation,
- * retention and close take the log's lock alone, so no read sees a file
- * shrink or close under it; appends are refused while they run.
+ * Offsets are assigned synchronously in append, so offset order is call
+ * order. Readers see only bytes already in the file. Truncation, retention
+ * and close take the log's lock alone, so no read sees a file shrink or
+ * close under it; appends are refused while truncation or close runs.
  */
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "pino";
-import {
-  assignBatchOffset,
-  type BatchHeader,
-  batchHeaderBytes,
-  lastOffsetOf,
-} from "../protocol/record-batch.ts";
-import { decodeBatchRecords } from "../protocol/records.ts";
+import { assignBatchOffset, type BatchHeader, batchHeaderBytes } from "../protocol/record-batch.ts";
 import {
   CheckpointFile,
   readFileIfPresent,
@@ -28,7 +22,7 @@ import {
 } from "./durable-file.ts";
 import { assertInvariant } from "./invariant.ts";
 import type { EpochEntry, LeaderEpochCache } from "./leader-epoch-cache.ts";
-import { checkLogConfig, type LogConfig, storedBatchBytesMax } from "./log-config.ts";
+import { checkLogConfig, type LogConfig } from "./log-config.ts";
 import {
   loadHighWatermark,
   loadLeaderEpochs,
@@ -42,8 +36,11 @@ import {
   highWatermarkFileName,
   leaderEpochCheckpointFileName,
 } from "./segment-files.ts";
-import type { LoadedBatch } from "./segment-scan.ts";
+import { findMaxTimestamp, findTimestamp, readSlice, type TimestampAndOffset } from "./segment-reads.ts";
 import { StorageBusyError, type SyncScheduler } from "./sync-scheduler.ts";
+import { checkBatchesTile, WritePipeline, type WriteRun } from "./write-pipeline.ts";
+
+export type { TimestampAndOffset } from "./segment-reads.ts";
 
 /**
  * Largest slice one read returns, whatever maxBytes asks: a read is a buffer
@@ -51,10 +48,7 @@ import { StorageBusyError, type SyncScheduler } from "./sync-scheduler.ts";
  * when `atLeastOneBatch` (batches are bounded by storedBatchBytesMax).
  */
 export const readBytesMax = 64 * 1024 * 1024;
-/** Attribute bit 3: the broker's append time replaces the record timestamps. */
-const logAppendTimeAttribute = 0x08;
-const emptyRecords = Buffer.alloc(0);
-/** A timestamp lookup racing appends retries this often before giving up. */
+/** A max-timestamp lookup racing appends retries this often before giving up. */
 const lookupAttemptsMax = 16;
 
 export interface PartitionLogOptions {
@@ -74,29 +68,12 @@ export interface AppendResult {
 
 export type ReadResult = { records: Buffer } | { error: "offset-out-of-range" };
 
-export interface TimestampAndOffset {
-  offset: bigint;
-  timestamp: bigint;
-}
-
 type LogState = "open" | "truncating" | "closing" | "closed";
-
-/** A contiguous part of one append that lands in one segment: one write request. */
-interface WriteRun {
-  segment: Segment;
-  from: number;
-  to: number;
-  position: number;
-  nextOffset: bigint;
-}
 
 export class PartitionLog {
   private state: LogState = "open";
   private failure: Error | null = null;
-  private durableEnd: bigint;
-  /** Settles after the latest append is durable / written; each append chains on the previous one. */
-  private durableTail: Promise<void> = Promise.resolve();
-  private writtenTail: Promise<void> = Promise.resolve();
+  private readonly writes: WritePipeline;
   private readonly lock = new ReadWriteLock();
   /** Seals, index writes and checkpoint writes in flight: close and truncation wait for them. */
   private readonly background = new Set<Promise<void>>();
@@ -115,7 +92,7 @@ export class PartitionLog {
     private readonly epochs: LeaderEpochCache,
     highWatermark: bigint,
   ) {
-    this.durableEnd = this.logEndOffset;
+    this.writes = new WritePipeline(sync, this.logEndOffset, (error) => this.fail(error));
     this.highWatermarkRequested = highWatermark;
     this.highWatermarkDurable = highWatermark;
     this.epochCheckpoint = new CheckpointFile(
@@ -142,53 +119,52 @@ export class PartitionLog {
     await mkdir(directory, { recursive: true });
     const cleanMarker = path.join(directory, cleanShutdownFileName);
     const clean = (await readFileIfPresent(cleanMarker)) !== null;
-    const segments = await recoverSegments({
-      directory,
-      indexIntervalBytes: config.indexIntervalBytes,
-      clean,
-      nowMs: nowMs(),
-      logger,
-    });
-    if (segments.length === 0) {
-      const first = Segment.create(directory, 0n, config.indexIntervalBytes);
-      await first.handle;
-      segments.push(first);
+    const indexIntervalBytes = config.indexIntervalBytes;
+    const segments = await recoverSegments({ directory, indexIntervalBytes, clean, nowMs: nowMs(), logger });
+    try {
+      if (segments.length === 0) {
+        const first = Segment.create(directory, 0n, indexIntervalBytes);
+        segments.push(first);
+        await first.handle;
+      }
+      const startOffset = segments[0]!.baseOffset;
+      const endOffset = segments[segments.length - 1]!.nextOffset;
+      const epochs = await loadLeaderEpochs(directory, logger);
+      const highWatermark = clampOffset(await loadHighWatermark(directory, logger), startOffset, endOffset);
+      const log = new PartitionLog(
+        directory,
+        config,
+        options.sync,
+        logger,
+        nowMs,
+        segments,
+        epochs,
+        highWatermark,
+      );
+      const epochsCut = epochs.truncateFromEnd(endOffset);
+      if (epochs.truncateFromStart(startOffset) || epochsCut) log.writeEpochCheckpoint();
+      for (const segment of segments.slice(0, -1)) {
+        segment.sealed = true;
+        if (!segment.indexFilesCurrent) log.track(segment.writeIndexFiles(), "write rebuilt index files");
+      }
+      // The active segment changes from now on; its index files are rewritten when it rolls or closes.
+      await log.active.removeIndexFiles();
+      // From here on a crash is unclean: the marker must be gone before the first append.
+      if (clean && (await removeFiles([cleanMarker]))) await syncDirectory(directory);
+      logger.info(
+        {
+          logStartOffset: String(startOffset),
+          logEndOffset: String(endOffset),
+          segments: segments.length,
+          cleanShutdown: clean,
+        },
+        "partition log opened",
+      );
+      return log;
+    } catch (error) {
+      await Promise.all(segments.map((segment) => segment.close()));
+      throw error;
     }
-    const epochs = await loadLeaderEpochs(directory, logger);
-    const startOffset = segments[0]!.baseOffset;
-    const endOffset = segments[segments.length - 1]!.nextOffset;
-    const checkpointed = await loadHighWatermark(directory, logger);
-    const highWatermark = clampOffset(checkpointed, startOffset, endOffset);
-    const log = new PartitionLog(
-      directory,
-      config,
-      options.sync,
-      logger,
-      nowMs,
-      segments,
-      epochs,
-      highWatermark,
-    );
-    const epochsChanged = epochs.truncateFromEnd(endOffset);
-    if (epochs.truncateFromStart(startOffset) || epochsChanged) log.writeEpochCheckpoint();
-    for (const segment of segments.slice(0, -1)) {
-      segment.sealed = true;
-      if (!segment.indexFilesCurrent) log.track(segment.writeIndexFiles(), "write rebuilt index files");
-    }
-    // The active segment changes from now on; its index files are rewritten when it rolls or closes.
-    await log.active.removeIndexFiles();
-    // From here on a crash is unclean: the marker must be gone before the first append.
-    if (clean && (await removeFiles([cleanMarker]))) await syncDirectory(directory);
-    logger.info(
-      {
-        logStartOffset: String(startOffset),
-        logEndOffset: String(endOffset),
-        segments: segments.length,
-        cleanShutdown: clean,
-      },
-      "partition log opened",
-    );
-    return log;
   }
 
   get logStartOffset(): bigint {
@@ -202,7 +178,7 @@ export class PartitionLog {
 
   /** End of what the fsync policy counts as durable: what may be acknowledged. */
   get durableEndOffset(): bigint {
-    return this.durableEnd;
+    return this.writes.durableEndOffset;
   }
 
   get checkpointedHighWatermark(): bigint {
@@ -228,22 +204,19 @@ export class PartitionLog {
 
   /**
    * Assigns offsets in place (synchronously, so ordering is the call order)
-   * and queues the bytes. `batches` must be validateProducedBatches(records).
-   * Throws StorageBusyError, before assigning anything, when the group
-   * commit's queue is full; throws when the log is closed, truncating or
-   * failed.
+   * and queues the bytes; `records` must stay untouched until `durable`
+   * settles. `batches` must be validateProducedBatches(records). Throws
+   * StorageBusyError, before assigning anything, when the group commit's
+   * queue is full, and an Error when the log is closed, truncating or failed.
    */
   append(records: Buffer, batches: BatchHeader[], leaderEpoch: number): AppendResult {
     this.assertAppendable();
     checkBatchesTile(records, batches);
     const latestEpoch = this.epochs.latestEpoch;
-    assertInvariant(
-      leaderEpoch < 0 || latestEpoch === null || leaderEpoch >= latestEpoch,
-      "leader-epochs-monotonic",
-      () => {
-        return `append with leader epoch ${leaderEpoch} after epoch ${latestEpoch} in ${this.directory}`;
-      },
-    );
+    const epochOk = leaderEpoch < 0 || latestEpoch === null || leaderEpoch >= latestEpoch;
+    assertInvariant(epochOk, "leader-epochs-monotonic", () => {
+      return `append with leader epoch ${leaderEpoch} after epoch ${latestEpoch} in ${this.directory}`;
+    });
     // Two writes at most: an append may end one segment and start the next.
     if (!this.sync.hasRoomFor(records.length, 2)) {
       throw new StorageBusyError(
@@ -276,6 +249,7 @@ export class PartitionLog {
       const offset = active.nextOffset;
       const lastOffset = offset + BigInt(header.lastOffsetDelta);
       const full = active.sizeBytes + header.sizeBytes > this.config.segmentBytesMax;
+      // A batch larger than a segment goes alone into an empty one rather than be refused.
       if (!active.isEmpty && (full || !active.index.canHold(lastOffset))) {
         if (run.to > run.from) runs.push(run);
         active = this.roll("segment.bytes");
@@ -296,18 +270,15 @@ export class PartitionLog {
       run.nextOffset = active.nextOffset;
     }
     runs.push(run);
-    return {
-      baseOffset,
-      lastOffset: active.nextOffset - 1n,
-      durable: this.enqueue(records, runs, active.nextOffset),
-    };
+    const durable = this.writes.submit(records, runs, active.nextOffset);
+    return { baseOffset, lastOffset: active.nextOffset - 1n, durable };
   }
 
   /**
    * Whole batches from the one that contains `fetchOffset`, stopping before a
    * batch whose last offset reaches `maxOffsetExclusive`, within `maxBytes`
    * (or the first batch alone when it is larger and `atLeastOneBatch`, as
-   * KIP-74). One segment per read; a slice of the file, not decoded.
+   * KIP-74). One segment per read: a slice of the file, never decoded.
    */
   read(
     fetchOffset: bigint,
@@ -317,42 +288,13 @@ export class PartitionLog {
   ): Promise<ReadResult> {
     return this.lock.read(async () => {
       this.assertReadable();
-      if (fetchOffset < this.logStartOffset || fetchOffset > this.logEndOffset)
+      if (fetchOffset < this.logStartOffset || fetchOffset > this.logEndOffset) {
         return { error: "offset-out-of-range" };
-      const budget = Math.min(Math.max(0, maxBytes), readBytesMax);
-      const segment = this.segmentFor(fetchOffset);
-      if (fetchOffset >= segment.writtenNextOffset || fetchOffset >= maxOffsetExclusive)
-        return { records: emptyRecords };
-      const found = await segment.seek(fetchOffset, this.config.indexIntervalBytes + budget);
-      assertInvariant(
-        found !== null,
-        "written-offsets-readable",
-        () => `${fetchOffset} not found in ${segment.path}`,
-      );
-      const { cursor } = found;
-      let batch: LoadedBatch = found.batch;
-      const start = batch.filePosition;
-      let end = start;
-      for (;;) {
-        const { header } = batch;
-        if (lastOffsetOf(header) >= maxOffsetExclusive) break;
-        if (end - start + header.sizeBytes > budget && !(end === start && atLeastOneBatch)) break;
-        end += header.sizeBytes;
-        cursor.advance(header.sizeBytes);
-        if (cursor.atEnd || end - start >= budget) break;
-        // The length field alone says whether the next batch fits, without reading it.
-        const nextSize = await cursor.peekSizeBytes();
-        assertInvariant(typeof nextSize === "number", "written-batches-readable", () => {
-          return `${segment.path} at ${cursor.position}: ${typeof nextSize === "number" ? "" : nextSize.detail}`;
-        });
-        if (end - start + nextSize > budget) break;
-        const next = await segment.readBatch(cursor);
-        assertInvariant(next.header.baseOffset === lastOffsetOf(header) + 1n, "offsets-contiguous", () => {
-          return `${segment.path} at ${next.filePosition}: ${next.header.baseOffset} after ${lastOffsetOf(header)}`;
-        });
-        batch = next;
       }
-      return { records: end > start ? await cursor.bytes(start, end) : emptyRecords };
+      const budgetBytes = Math.min(Math.max(0, maxBytes), readBytesMax);
+      const request = { fetchOffset, budgetBytes, maxOffsetExclusive, atLeastOneBatch };
+      const records = await readSlice(this.segmentFor(fetchOffset), request, this.config.indexIntervalBytes);
+      return { records };
     });
   }
 
@@ -360,20 +302,10 @@ export class PartitionLog {
   offsetForTimestamp(targetMs: bigint): Promise<TimestampAndOffset | null> {
     return this.lock.read(async () => {
       this.assertReadable();
-      await this.writtenTail.catch(() => undefined);
+      await this.writes.allWritten();
       for (const segment of this.segments) {
-        if (segment.writtenNextOffset === segment.baseOffset || segment.index.maxTimestamp < targetMs)
-          continue;
-        const hint = segment.index.offsetBeforeTimestamp(targetMs) ?? segment.baseOffset;
-        const found = await segment.seek(hint, this.config.indexIntervalBytes + 64 * 1024);
-        if (found === null) continue;
-        const { cursor } = found;
-        let batch: LoadedBatch | null = found.batch;
-        while (batch !== null) {
-          if (batch.header.maxTimestamp >= targetMs) return firstRecordAtOrAfter(batch, targetMs);
-          cursor.advance(batch.header.sizeBytes);
-          batch = cursor.atEnd ? null : await segment.readBatch(cursor);
-        }
+        const found = await findTimestamp(segment, targetMs, this.config.indexIntervalBytes);
+        if (found !== null) return found;
       }
       return null;
     });
@@ -383,28 +315,26 @@ export class PartitionLog {
   maxTimestamp(): Promise<TimestampAndOffset | null> {
     return this.lock.read(async () => {
       this.assertReadable();
-      // The index may already count a batch an append queued meanwhile; waiting for the writes again catches up.
+      // The index counts a batch from the moment it is queued; waiting for the writes again catches up.
       for (let attempt = 0; attempt < lookupAttemptsMax; attempt++) {
-        await this.writtenTail.catch(() => undefined);
+        await this.writes.allWritten();
         let best: Segment | null = null;
         for (const segment of this.segments) {
           if (segment.writtenNextOffset === segment.baseOffset) continue;
           if (best === null || segment.index.maxTimestamp > best.index.maxTimestamp) best = segment;
         }
         if (best === null) return null;
-        const carrier = best.index.offsetOfMaxTimestamp;
-        const found = await best.seek(carrier, this.config.indexIntervalBytes + 64 * 1024);
-        if (found === null) continue;
-        assertInvariant(found.batch.header.baseOffset === carrier, "max-timestamp-batch", () => {
-          return `the batch holding ${carrier} in ${best.path} starts at ${found.batch.header.baseOffset}`;
-        });
-        return firstRecordAtOrAfter(found.batch, found.batch.header.maxTimestamp);
+        const found = await findMaxTimestamp(best, this.config.indexIntervalBytes);
+        if (found !== null) return found;
       }
       throw new Error(`max timestamp of ${this.directory}: appends kept outrunning the lookup`);
     });
   }
 
-  /** Drops everything at and after `offset` (the whole batch holding it); below the log start, empties the log and restarts it at `offset`. */
+  /**
+   * Drops everything at and after `offset`: the whole batch holding it too.
+   * At or below the log start, empties the log and restarts it at `offset`.
+   */
   truncateTo(offset: bigint): Promise<void> {
     if (offset < 0n) throw new RangeError(`cannot truncate ${this.directory} to negative offset ${offset}`);
     return this.lock.write(async () => {
@@ -417,7 +347,7 @@ export class PartitionLog {
         if (offset <= this.logStartOffset) await this.truncateFully(offset);
         else await this.truncateInside(offset);
         const end = this.logEndOffset;
-        if (this.durableEnd > end) this.durableEnd = end;
+        this.writes.truncatedTo(end);
         if (this.epochs.truncateFromEnd(end)) this.writeEpochCheckpoint();
         this.logger.info({ from: String(before), to: String(end) }, "truncated the log");
       } finally {
@@ -438,7 +368,7 @@ export class PartitionLog {
       let count = 0;
       for (const segment of this.segments.slice(0, -1)) {
         if (!segment.sealed) break;
-        const expired = retentionMsMax >= 0 && segment.index.maxTimestamp < expiredBefore;
+        const expired = retentionMsMax >= 0 && (await newestTimestampOf(segment)) < expiredBefore;
         const overSize = retentionBytesMax >= 0 && excessBytes >= segment.sizeBytes;
         if (!expired && !overSize) break;
         excessBytes -= segment.sizeBytes;
@@ -451,11 +381,9 @@ export class PartitionLog {
       for (const segment of deleted) await segment.delete();
       await syncDirectory(this.directory);
       if (this.epochs.truncateFromStart(this.logStartOffset)) this.writeEpochCheckpoint();
+      const baseOffsets = deleted.map((segment) => String(segment.baseOffset));
       this.logger.info(
-        {
-          segments: deleted.map((segment) => String(segment.baseOffset)),
-          logStartOffset: String(this.logStartOffset),
-        },
+        { segments: baseOffsets, logStartOffset: String(this.logStartOffset) },
         "retention deleted segments",
       );
     });
@@ -498,8 +426,9 @@ export class PartitionLog {
         await this.epochCheckpoint.settled();
         await this.highWatermarkCheckpoint.settled();
         // Without the marker the next open rescans the active segment: the right thing after a failed write.
-        if (this.failure === null)
+        if (this.failure === null) {
           await writeFileDurably(path.join(this.directory, cleanShutdownFileName), "");
+        }
       } finally {
         await Promise.all(this.segments.map((segment) => segment.close()));
         this.state = "closed";
@@ -509,18 +438,18 @@ export class PartitionLog {
   }
 
   /**
-   * What a crash leaves behind, for fault injection and tests: queued bytes
-   * are written (as if they had reached the page cache) but nothing is
-   * synced, no index is written and there is no clean-shutdown marker.
+   * What a crash leaves behind, for fault injection and tests: writes not yet
+   * started are dropped (their `durable` rejects), the ones in flight land,
+   * and there is no sync, no index write for the active segment and no
+   * clean-shutdown marker.
    */
   abandon(): Promise<void> {
     return this.lock.write(async () => {
       if (this.state === "closed") return;
       this.state = "closing";
-      for (const segment of this.segments) await this.sync.flush(segment).catch(() => undefined);
-      await this.durableTail.catch(() => undefined);
+      for (const segment of this.segments) await this.sync.discard(segment);
+      await this.writes.allDurable();
       await this.settleBackground();
-      for (const segment of this.segments) this.sync.forget(segment);
       await Promise.all(this.segments.map((segment) => segment.close()));
       this.state = "closed";
     });
@@ -543,19 +472,24 @@ export class PartitionLog {
   }
 
   private assertAppendable(): void {
-    if (this.state !== "open")
+    if (this.state !== "open") {
       throw new Error(`log ${this.directory} is ${this.state}: no append or truncation`);
-    if (this.failure !== null)
+    }
+    if (this.failure !== null) {
       throw new Error(`log ${this.directory} failed to write: ${this.failure.message}`);
+    }
   }
 
   private assertReadable(): void {
     if (this.state === "closed") throw new Error(`log ${this.directory} is closed`);
   }
 
+  /** A failed write leaves a hole behind assigned offsets: no append is safe until a reopen recovers. */
   private fail(error: unknown): void {
     if (this.failure !== null) return;
     this.failure = error instanceof Error ? error : new Error(String(error));
+    // Writes an abandon discards fail on purpose.
+    if (this.state === "closing") return;
     this.logger.error({ err: this.failure }, "write to the log failed; it refuses appends until reopened");
   }
 
@@ -568,7 +502,7 @@ export class PartitionLog {
     return next;
   }
 
-  /** After a roll: the old segment's bytes are synced whatever the policy (as Kafka flushes on roll), then its indexes written. */
+  /** After a roll: the old segment is synced whatever the policy (as Kafka flushes on roll), then indexed on disk. */
   private async seal(segment: Segment): Promise<void> {
     await this.sync.syncNow(segment);
     this.sync.forget(segment);
@@ -595,65 +529,12 @@ export class PartitionLog {
 
   /** Every queued write done and acknowledged, every background task finished. */
   private async settle(): Promise<void> {
-    for (const segment of this.segments)
+    for (const segment of this.segments) {
       await this.sync.flush(segment).catch((error: unknown) => this.fail(error));
-    await this.durableTail.catch(() => undefined);
-    await this.writtenTail.catch(() => undefined);
-    await this.settleBackground();
-  }
-
-  private enqueue(records: Buffer, runs: WriteRun[], endOffset: bigint): Promise<void> {
-    let unwritten = runs.length;
-    let undurable = runs.length;
-    let written!: () => void;
-    let durable!: () => void;
-    let failed!: (error: Error) => void;
-    const ownWritten = new Promise<void>((resolve) => {
-      written = resolve;
-    });
-    const ownDurable = new Promise<void>((resolve, reject) => {
-      durable = resolve;
-      failed = reject;
-    });
-    // A rejection after an earlier failure is reported through the earlier append; never unhandled.
-    ownDurable.catch(() => undefined);
-    for (const run of runs) {
-      const { segment, position, nextOffset } = run;
-      const endPosition = position + (run.to - run.from);
-      this.sync.enqueue(segment, {
-        position,
-        buffer: records.subarray(run.from, run.to),
-        onWritten: () => {
-          assertInvariant(segment.writtenBytes === position, "writes-in-order", () => {
-            return `${segment.path}: write at ${position} lands after ${segment.writtenBytes} written bytes`;
-          });
-          segment.writtenBytes = endPosition;
-          segment.writtenNextOffset = nextOffset;
-          unwritten -= 1;
-          if (unwritten === 0) written();
-        },
-        onDurable: () => {
-          undurable -= 1;
-          if (undurable === 0) durable();
-        },
-        onFailed: (error) => {
-          this.fail(error);
-          written();
-          failed(error);
-        },
-      });
     }
-    const previousWritten = this.writtenTail;
-    this.writtenTail = previousWritten.then(() => ownWritten);
-    const result = Promise.all([this.durableTail, ownDurable]).then(() => {
-      assertInvariant(endOffset > this.durableEnd, "durable-end-increases", () => {
-        return `durable end would move from ${this.durableEnd} to ${endOffset} in ${this.directory}`;
-      });
-      this.durableEnd = endOffset;
-    });
-    result.catch(() => undefined);
-    this.durableTail = result;
-    return result;
+    await this.writes.allDurable();
+    await this.writes.allWritten();
+    await this.settleBackground();
   }
 
   private async truncateFully(offset: bigint): Promise<void> {
@@ -665,11 +546,13 @@ export class PartitionLog {
     const fresh = Segment.create(this.directory, offset, this.config.indexIntervalBytes);
     await fresh.handle;
     this.segments = [fresh];
+    // Kafka clears the epoch history too: none of it describes the restarted log.
     if (this.epochs.clear()) this.writeEpochCheckpoint();
   }
 
   private async truncateInside(offset: bigint): Promise<void> {
     let removed = false;
+    // Newest first, so that a crash half-way leaves a contiguous prefix.
     while (this.active.baseOffset >= offset) {
       const segment = this.segments.pop()!;
       this.sync.forget(segment);
@@ -688,61 +571,30 @@ export class PartitionLog {
       () => `${offset} not found in ${segment.path}`,
     );
     const position = found.batch.filePosition;
+    const newEnd = found.batch.header.baseOffset;
     const file = await segment.handle;
     await file.truncate(position);
     await file.datasync();
     const outcome = await segment.rebuildIndex(position, this.config.indexIntervalBytes);
-    assertInvariant(
-      outcome.nextOffset === found.batch.header.baseOffset,
-      "truncation-at-batch-boundary",
-      () => {
-        return `rescan of ${segment.path} ends at ${outcome.nextOffset}, expected ${found.batch.header.baseOffset}`;
-      },
-    );
+    assertInvariant(outcome.nextOffset === newEnd, "truncation-at-batch-boundary", () => {
+      return `rescan of ${segment.path} ends at ${outcome.nextOffset}, expected ${newEnd}`;
+    });
     segment.sizeBytes = position;
     segment.writtenBytes = position;
-    segment.nextOffset = outcome.nextOffset;
-    segment.writtenNextOffset = outcome.nextOffset;
+    segment.nextOffset = newEnd;
+    segment.writtenNextOffset = newEnd;
     if (segment.isEmpty) segment.rollStartMs = null;
   }
 }
 
-/** The batches tile `records` exactly, in order: what makes the positions append computes true. */
-function checkBatchesTile(records: Buffer, batches: BatchHeader[]): void {
-  assertInvariant(batches.length > 0, "batches-tile-records", () => "no batch to append");
-  let position = 0;
-  for (const header of batches) {
-    assertInvariant(
-      header.position === position && header.sizeBytes >= batchHeaderBytes,
-      "batches-tile-records",
-      () => {
-        return `batch at ${header.position} of ${header.sizeBytes} bytes where one should start at ${position}`;
-      },
-    );
-    assertInvariant(header.lastOffsetDelta >= 0, "batches-tile-records", () => {
-      return `batch at ${header.position} has last offset delta ${header.lastOffsetDelta}`;
-    });
-    assertInvariant(header.sizeBytes <= storedBatchBytesMax, "stored-batch-size", () => {
-      return `batch of ${header.sizeBytes} bytes exceeds storedBatchBytesMax ${storedBatchBytesMax}`;
-    });
-    position += header.sizeBytes;
-  }
-  assertInvariant(position === records.length, "batches-tile-records", () => {
-    return `batches cover ${position} of ${records.length} bytes`;
-  });
-}
-
-/** Decodes one batch (ListOffsets only, never the fetch path) for its first record at or after `targetMs`. */
-function firstRecordAtOrAfter(batch: LoadedBatch, targetMs: bigint): TimestampAndOffset {
-  const { header } = batch;
-  if ((header.attributes & logAppendTimeAttribute) !== 0) {
-    return { offset: header.baseOffset, timestamp: header.maxTimestamp };
-  }
-  for (const record of decodeBatchRecords(batch.buffer, header)) {
-    if (record.timestamp >= targetMs) return { offset: record.offset, timestamp: record.timestamp };
-  }
-  // The header's max timestamp promised a record; a producer that lied gets Kafka's older answer.
-  return { offset: lastOffsetOf(header), timestamp: header.maxTimestamp };
+/**
+ * A segment's age for retention.ms: its largest record timestamp, or, when
+ * its records carry none (-1), the file's modification time, as Kafka does.
+ */
+async function newestTimestampOf(segment: Segment): Promise<bigint> {
+  if (segment.index.maxTimestamp >= 0n) return segment.index.maxTimestamp;
+  const { mtimeMs } = await (await segment.handle).stat();
+  return BigInt(Math.floor(mtimeMs));
 }
 
 function clampOffset(offset: bigint, low: bigint, high: bigint): bigint {

@@ -139,8 +139,9 @@ export class BatchCursor {
 
   /** Makes [position, position + length) available in the chunk; false when the file is shorter. */
   private async load(position: number, length: number): Promise<boolean> {
-    if (position >= this.chunkPosition && position + length <= this.chunkPosition + this.chunk.length)
+    if (position >= this.chunkPosition && position + length <= this.chunkPosition + this.chunk.length) {
       return true;
+    }
     const size = Math.min(Math.max(length, this.chunkBytes), this.end - position);
     const buffer = Buffer.allocUnsafe(size);
     const got = await readAt(this.file, buffer, position);
@@ -191,8 +192,9 @@ export async function scanSegment(
 }
 
 function offsetProblem(header: BatchHeader, expected: bigint): string | null {
-  if (header.baseOffset !== expected)
+  if (header.baseOffset !== expected) {
     return `offset gap: batch starts at ${header.baseOffset}, expected ${expected}`;
+  }
   if (header.lastOffsetDelta < 0) return `negative last offset delta ${header.lastOffsetDelta}`;
   return null;
 }

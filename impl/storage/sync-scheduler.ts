@@ -120,7 +120,22 @@ export class SyncScheduler {
     }
   }
 
-  enqueue(target: AppendTarget, request: WriteRequest): void {
+  /**
+   * Queues the writes of one append (two when it spans a roll), admitted or
+   * refused together: refusing half an append would leave a hole behind
+   * offsets already assigned. Throws StorageBusyError when they do not fit.
+   */
+  enqueue(writes: ReadonlyArray<{ target: AppendTarget; request: WriteRequest }>): void {
+    const bytes = writes.reduce((total, { request }) => total + request.buffer.length, 0);
+    if (!this.hasRoomFor(bytes, writes.length)) {
+      throw new StorageBusyError(
+        `${this.pendingBytes} bytes in ${this.pendingWrites} writes are queued (pendingBytesMax ${this.limits.pendingBytesMax}, pendingWritesMax ${this.limits.pendingWritesMax})`,
+      );
+    }
+    for (const { target, request } of writes) this.enqueueOne(target, request);
+  }
+
+  private enqueueOne(target: AppendTarget, request: WriteRequest): void {
     assertInvariant(request.buffer.length > 0, "non-empty-write", () => `empty write to ${target.path}`);
     let queue = this.queues.get(target);
     if (queue === undefined) {
@@ -131,11 +146,6 @@ export class SyncScheduler {
     if (failure !== null) {
       queueMicrotask(() => request.onFailed(failure));
       return;
-    }
-    if (!this.hasRoomFor(request.buffer.length)) {
-      throw new StorageBusyError(
-        `${this.pendingBytes} bytes in ${this.pendingWrites} writes are queued (pendingBytesMax ${this.limits.pendingBytesMax}, pendingWritesMax ${this.limits.pendingWritesMax})`,
-      );
     }
     const last = queue.waiting[queue.waiting.length - 1];
     if (last !== undefined) {
@@ -182,6 +192,24 @@ export class SyncScheduler {
     assertInvariant(queue.busy === null && queue.waiting.length === 0, "forget-idle-file", () => {
       return `${target.path} still has ${queue.waiting.length} queued writes`;
     });
+    this.queues.delete(target);
+  }
+
+  /**
+   * A simulated crash: the writes queued for `target` that have not started
+   * are dropped (their requests fail), the one in flight finishes, and the
+   * file is forgotten.
+   */
+  async discard(target: AppendTarget): Promise<void> {
+    const queue = this.queues.get(target);
+    if (queue === undefined) return;
+    const dropped = queue.waiting;
+    queue.waiting = [];
+    this.release(queue.waitingBytes, dropped.length);
+    queue.waitingBytes = 0;
+    const error = new Error(`queued writes to ${target.path} were discarded`);
+    for (const request of dropped) request.onFailed(error);
+    while (queue.busy !== null) await queue.busy;
     this.queues.delete(target);
   }
 

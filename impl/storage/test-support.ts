@@ -3,11 +3,18 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
-import { pino } from "pino";
 import type { Logger } from "pino";
-import { type BatchHeader, isBatchProblem, validateProducedBatches } from "../protocol/record-batch.ts";
+import { pino } from "pino";
+import {
+  type BatchHeader,
+  isBatchProblem,
+  readValidBatch,
+  validateProducedBatches,
+} from "../protocol/record-batch.ts";
 import { encodeRecordBatch, type RecordInput } from "../protocol/records.ts";
-import { defaultLogConfig, type LogConfig } from "./log-config.ts";
+import { defaultLogConfig, type FsyncPolicy, type LogConfig } from "./log-config.ts";
+import { PartitionLog } from "./partition-log.ts";
+import { SyncScheduler } from "./sync-scheduler.ts";
 
 export async function withTemporaryDirectory<T>(action: (directory: string) => Promise<T>): Promise<T> {
   const directory = await mkdtemp(path.join(os.tmpdir(), "chronik-storage-"));
@@ -48,9 +55,67 @@ export function capturingLogger(): { logger: Logger; lines: Record<string, unkno
   const lines: Record<string, unknown>[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString("utf8").split("\n")) if (line.length > 0) lines.push(JSON.parse(line));
+      for (const line of chunk.toString("utf8").split("\n"))
+        if (line.length > 0) lines.push(JSON.parse(line));
       done();
     },
   });
   return { logger: pino({ level: "info" }, stream), lines };
+}
+
+const openSchedulers: SyncScheduler[] = [];
+
+/** A scheduler that `closeTestSchedulers` (in afterEach) stops. */
+export function testScheduler(policy: FsyncPolicy = "always"): SyncScheduler {
+  const scheduler = new SyncScheduler(policy);
+  openSchedulers.push(scheduler);
+  return scheduler;
+}
+
+export function closeTestSchedulers(): void {
+  for (const scheduler of openSchedulers.splice(0)) scheduler.close();
+}
+
+export function openTestLog(
+  directory: string,
+  config: Partial<LogConfig> = {},
+  extra: { sync?: SyncScheduler; nowMs?: () => number; logger?: Logger } = {},
+): Promise<PartitionLog> {
+  return PartitionLog.open({
+    directory,
+    config: testConfig(config),
+    sync: extra.sync ?? testScheduler(),
+    logger: extra.logger ?? silentLogger(),
+    nowMs: extra.nowMs,
+  });
+}
+
+/** Appends one batch per label (each of `count` records), each awaited until durable. */
+export async function appendBatches(log: PartitionLog, labels: string[], count = 3, timestamp = 1_000n) {
+  const results = [];
+  for (const label of labels) {
+    const { records, batches } = produced(batchOf(label, count, timestamp));
+    const result = log.append(records, batches, 0);
+    await result.durable;
+    results.push({ ...result, bytes: records });
+  }
+  return results;
+}
+
+/** Base offsets of the batches in `records`, each checked whole and CRC-valid. */
+export function batchOffsets(records: Buffer): bigint[] {
+  const offsets: bigint[] = [];
+  for (let position = 0; position < records.length; ) {
+    const header = readValidBatch(records, position);
+    if (isBatchProblem(header)) throw new Error(header.detail);
+    offsets.push(header.baseOffset);
+    position += header.sizeBytes;
+  }
+  return offsets;
+}
+
+export async function readRecords(log: PartitionLog, offset: bigint, maxBytes = 1 << 20, atLeastOne = true) {
+  const result = await log.read(offset, maxBytes, log.logEndOffset, atLeastOne);
+  if ("error" in result) throw new Error(result.error);
+  return result.records;
 }

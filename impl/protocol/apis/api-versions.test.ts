@@ -28,7 +28,8 @@ describe("ApiVersions", () => {
   });
 
   it("decodes a v3 request from librdkafka's bytes", () => {
-    const hex = "0b" + Buffer.from("librdkafka").toString("hex") + "06" + Buffer.from("2.0.2").toString("hex") + "00";
+    const hex =
+      "0b" + Buffer.from("librdkafka").toString("hex") + "06" + Buffer.from("2.0.2").toString("hex") + "00";
     const request = decodeRequest(apiVersionsApi, 3, new Reader(Buffer.from(hex, "hex")));
     expect(request).toEqual({ clientSoftwareName: "librdkafka", clientSoftwareVersion: "2.0.2" });
   });
@@ -41,11 +42,19 @@ describe("ApiVersions", () => {
         fc.nat(1000),
         (version, apiKeys, throttleTimeMs) => {
           const input = { errorCode: 0, apiKeys, throttleTimeMs: version >= 1 ? throttleTimeMs : 0 };
-          const decoded = decodeResponse(apiVersionsApi, version, encodeResponse(apiVersionsApi, version, input).toBuffer());
+          const decoded = decodeResponse(
+            apiVersionsApi,
+            version,
+            encodeResponse(apiVersionsApi, version, input).toBuffer(),
+          );
           expect(decoded.apiKeys).toEqual(apiKeys);
           expect(decoded.throttleTimeMs).toBe(input.throttleTimeMs);
           const request = { clientSoftwareName: "c", clientSoftwareVersion: "1" };
-          const back = decodeRequest(apiVersionsApi, version, new Reader(encodeRequest(apiVersionsApi, version, request).toBuffer()));
+          const back = decodeRequest(
+            apiVersionsApi,
+            version,
+            new Reader(encodeRequest(apiVersionsApi, version, request).toBuffer()),
+          );
           expect(back.clientSoftwareName).toBe(version >= 3 ? "c" : "");
         },
       ),

@@ -3,7 +3,7 @@
  * No features are advertised, so the finalized-features epoch stays -1.
  */
 import type { BrokerServices } from "../../broker/services.ts";
-import { apiVersionsApi } from "../../protocol/apis/api-versions.ts";
+import type { apiVersionsApi } from "../../protocol/apis/api-versions.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
 import type { InferInput } from "../../protocol/schema.ts";
 import type { Handler } from "../dispatcher.ts";

@@ -5,7 +5,7 @@
 import type { BrokerServices } from "../../broker/services.ts";
 import type { MetadataRecord } from "../../metadata/records.ts";
 import { planCreatePartitions } from "../../metadata/topic-commands.ts";
-import { createPartitionsApi } from "../../protocol/apis/create-partitions.ts";
+import type { createPartitionsApi } from "../../protocol/apis/create-partitions.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
 import type { InferInput } from "../../protocol/schema.ts";
 import type { Handler } from "../dispatcher.ts";

@@ -5,9 +5,9 @@
  * would get.
  */
 import type { BrokerServices } from "../../broker/services.ts";
-import { createTopics } from "../../broker/topic-creation.ts";
 import { effectiveTopicConfig, topicConfigDefinitions } from "../../broker/topic-configs.ts";
-import { createTopicsApi } from "../../protocol/apis/create-topics.ts";
+import { createTopics } from "../../broker/topic-creation.ts";
+import type { createTopicsApi } from "../../protocol/apis/create-topics.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
 import { type InferInput, zeroUuid } from "../../protocol/schema.ts";
 import type { Handler } from "../dispatcher.ts";

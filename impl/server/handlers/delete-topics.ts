@@ -5,9 +5,9 @@
  */
 import type { BrokerServices } from "../../broker/services.ts";
 import type { TopicImage } from "../../metadata/image.ts";
-import type { MetadataRecord } from "../../metadata/records.ts";
 import { internalTopicNames } from "../../metadata/internal-topics.ts";
-import { deleteTopicsApi } from "../../protocol/apis/delete-topics.ts";
+import type { MetadataRecord } from "../../metadata/records.ts";
+import type { deleteTopicsApi } from "../../protocol/apis/delete-topics.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
 import { type InferInput, zeroUuid } from "../../protocol/schema.ts";
 import type { Handler } from "../dispatcher.ts";

@@ -4,7 +4,7 @@
  * gets UNSUPPORTED_ENDPOINT_TYPE, as from a Kafka broker.
  */
 import type { BrokerServices } from "../../broker/services.ts";
-import { describeClusterApi } from "../../protocol/apis/describe-cluster.ts";
+import type { describeClusterApi } from "../../protocol/apis/describe-cluster.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
 import type { InferInput } from "../../protocol/schema.ts";
 import type { Handler } from "../dispatcher.ts";

@@ -7,7 +7,7 @@ import type { BrokerServices } from "../../broker/services.ts";
 import { effectiveTopicConfig, topicConfigDefinitions } from "../../broker/topic-configs.ts";
 import { configResourceBroker, configResourceTopic } from "../../metadata/image.ts";
 import { internalTopicNames } from "../../metadata/internal-topics.ts";
-import { describeConfigsApi } from "../../protocol/apis/describe-configs.ts";
+import type { describeConfigsApi } from "../../protocol/apis/describe-configs.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
 import type { InferInput } from "../../protocol/schema.ts";
 import type { Handler } from "../dispatcher.ts";

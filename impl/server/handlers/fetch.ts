@@ -10,7 +10,7 @@ import type { LocalPartition } from "../../broker/replica-manager.ts";
 import type { BrokerServices } from "../../broker/services.ts";
 import type { TopicImage } from "../../metadata/image.ts";
 import { internalTopicNames } from "../../metadata/internal-topics.ts";
-import { fetchApi } from "../../protocol/apis/fetch.ts";
+import type { fetchApi } from "../../protocol/apis/fetch.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
 import type { InferInput } from "../../protocol/schema.ts";
 import type { Handler } from "../dispatcher.ts";

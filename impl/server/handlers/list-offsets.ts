@@ -6,7 +6,7 @@
 import type { LocalPartition } from "../../broker/replica-manager.ts";
 import type { BrokerServices } from "../../broker/services.ts";
 import { internalTopicNames } from "../../metadata/internal-topics.ts";
-import { listOffsetsApi } from "../../protocol/apis/list-offsets.ts";
+import type { listOffsetsApi } from "../../protocol/apis/list-offsets.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
 import type { InferInput } from "../../protocol/schema.ts";
 import type { Handler } from "../dispatcher.ts";

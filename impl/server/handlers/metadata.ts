@@ -8,9 +8,9 @@ import { autoCreateTopics } from "../../broker/topic-creation.ts";
 import type { TopicImage } from "../../metadata/image.ts";
 import { internalTopicNames } from "../../metadata/internal-topics.ts";
 import { checkTopicName } from "../../metadata/topic-commands.ts";
-import type { InferInput } from "../../protocol/schema.ts";
-import { metadataApi } from "../../protocol/apis/metadata.ts";
+import type { metadataApi } from "../../protocol/apis/metadata.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
+import type { InferInput } from "../../protocol/schema.ts";
 import { zeroUuid } from "../../protocol/schema.ts";
 import type { Handler } from "../dispatcher.ts";
 

@@ -4,12 +4,12 @@
  * request order, then answer once the write is durable and the high watermark
  * covers it. acks=0 gets no response, as the protocol says.
  */
-import type { LocalPartition } from "../../broker/replica-manager.ts";
+import { isSoleInSyncLeader, type LocalPartition } from "../../broker/replica-manager.ts";
 import type { BrokerServices } from "../../broker/services.ts";
-import { autoCreateTopics } from "../../broker/topic-creation.ts";
 import { effectiveTopicConfig } from "../../broker/topic-configs.ts";
+import { autoCreateTopics } from "../../broker/topic-creation.ts";
 import { internalTopicNames } from "../../metadata/internal-topics.ts";
-import { produceApi } from "../../protocol/apis/produce.ts";
+import type { produceApi } from "../../protocol/apis/produce.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
 import { type BatchProblem, isBatchProblem, validateProducedBatches } from "../../protocol/record-batch.ts";
 import type { InferInput } from "../../protocol/schema.ts";
@@ -70,7 +70,9 @@ function appendPartition(
   return appended.durable.then(
     () => {
       // A partition whose ISR is the leader alone: what is durable here is committed.
-      local.advanceHighWatermark(local.log.durableEndOffset);
+      if (isSoleInSyncLeader(local.image, services.config.nodeId)) {
+        local.advanceHighWatermark(local.log.durableEndOffset);
+      }
       return {
         index,
         errorCode: ErrorCode.NONE,
@@ -117,15 +119,23 @@ export function produceHandler(services: BrokerServices): Handler<Request, Respo
       services,
       request.topicData.map((topic) => topic.name).filter((name) => !internalTopicNames.has(name)),
     );
-    const pending = request.topicData.map((topic) => ({
-      name: topic.name,
-      partitionResponses: topic.partitionData.map((data) => {
+    const pending: Array<{
+      name: string;
+      partitionResponses: Array<PartitionResponse | Promise<PartitionResponse>>;
+    }> = [];
+    for (const topic of request.topicData) {
+      const partitionResponses: Array<PartitionResponse | Promise<PartitionResponse>> = [];
+      for (const data of topic.partitionData) {
         const local = internalTopicNames.has(topic.name)
           ? undefined
           : services.replicas.get(topic.name, data.index);
-        return appendPartition(services, local, data.index, data.records, acks);
-      }),
-    }));
+        // Backpressure: a full group-commit queue delays this request (and so
+        // the connection's next ones) instead of refusing it or growing the queue.
+        if (local && data.records) await local.log.waitForAppendRoom(data.records.length);
+        partitionResponses.push(appendPartition(services, local, data.index, data.records, acks));
+      }
+      pending.push({ name: topic.name, partitionResponses });
+    }
     context.releaseNext();
     const responses = await Promise.all(
       pending.map(async (topic) => ({
