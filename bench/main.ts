@@ -76,13 +76,19 @@ const usage = `usage: npm run bench -- [--quick] [--fsync always|interval|never]
   --fsync   the broker's fsync policy (default always, the broker's default)`;
 
 function parseOptions(): { quick: boolean; fsync: string } {
-  const { values } = parseArgs({
-    options: {
-      quick: { type: "boolean", default: false },
-      fsync: { type: "string", default: "always" },
-      help: { type: "boolean", default: false },
-    },
-  });
+  let values: { quick: boolean; fsync: string; help: boolean };
+  try {
+    ({ values } = parseArgs({
+      options: {
+        quick: { type: "boolean", default: false },
+        fsync: { type: "string", default: "always" },
+        help: { type: "boolean", default: false },
+      },
+    }));
+  } catch (error) {
+    process.stderr.write(`bench: ${(error as Error).message}\n${usage}\n`);
+    process.exit(2);
+  }
   if (values.help) {
     process.stdout.write(`${usage}\n`);
     process.exit(0);

@@ -49,6 +49,17 @@ describe("broker lifecycle", () => {
     }
   });
 
+  it("refuses a data directory another running broker holds", async () => {
+    const dataDir = await makeDataDir();
+    dataDirs.push(dataDir);
+    const broker = await startBroker({ dataDir });
+    try {
+      await expect(startBroker({ dataDir })).rejects.toThrow(/in use by process/);
+    } finally {
+      await broker.stop();
+    }
+  });
+
   it("refuses a data directory that belongs to another node", async () => {
     const dataDir = await makeDataDir();
     dataDirs.push(dataDir);

@@ -18,6 +18,7 @@ import { KafkaListener } from "../server/server.ts";
 import { SyncScheduler } from "../storage/sync-scheduler.ts";
 import { loadClusterIdentity } from "./cluster-identity.ts";
 import type { BrokerConfig } from "./config.ts";
+import { DataDirLock } from "./data-dir-lock.ts";
 import { ReplicaManager } from "./replica-manager.ts";
 import type { BrokerServices } from "./services.ts";
 
@@ -43,11 +44,13 @@ export class Broker {
     private readonly listener: KafkaListener,
     /** The port actually bound (differs from the configured one when that was 0). */
     readonly port: number,
+    private readonly lock: DataDirLock,
     private readonly logger: Logger,
   ) {}
 
   static async start(config: BrokerConfig, logger: Logger): Promise<Broker> {
     await mkdir(config.dataDir, { recursive: true });
+    const lock = await DataDirLock.acquire(config.dataDir);
     const clusterId = await loadClusterIdentity(config.dataDir, config.nodeId);
     const sync = new SyncScheduler(config.fsync, config.fsyncIntervalMs);
     const metadataLog = await MetadataLog.open(config.dataDir, sync, logger);
@@ -86,7 +89,18 @@ export class Broker {
     // Bind first: with port 0 the advertised port is only known once bound.
     const port = await listener.listen();
     const advertisedPort = config.advertisedPort === 0 ? port : config.advertisedPort;
-    const broker = new Broker(config, clusterId, image, metadataLog, sync, replicas, listener, port, logger);
+    const broker = new Broker(
+      config,
+      clusterId,
+      image,
+      metadataLog,
+      sync,
+      replicas,
+      listener,
+      port,
+      lock,
+      logger,
+    );
     registerHandlers(dispatcher, broker.services(controller, dispatcher));
     await controller.decide(() => ({ records: [registration(config, advertisedPort)], result: undefined }));
     opened();
@@ -136,6 +150,7 @@ export class Broker {
     await this.replicas.closeAll();
     await this.metadataLog.close();
     await this.sync.close();
+    await this.lock.release();
     this.logger.info({ nodeId: this.config.nodeId }, "broker stopped");
   }
 }
