@@ -5,6 +5,7 @@
  * against it. Progress goes to stderr; the results go to stdout as Markdown.
  * Nothing is written outside the temporary directories, which are removed.
  */
+import os from "node:os";
 import { parseArgs } from "node:util";
 import {
   type BrokerProcess,
@@ -169,7 +170,7 @@ async function main(): Promise<number> {
       "",
       produceSection(results.unloaded),
       "",
-      "MB are 10^6 bytes of record values; latency is send to response per request; CPU is percent of one core.",
+      "MB are 10^6 bytes of record values; latency is send to response per request; CPU is percent of one core (the machine has ${os.availableParallelism()}); other CPU is everything else on the machine, kernel network work included.",
       "",
     ].join("\n"),
   );

@@ -1,7 +1,8 @@
 /**
- * CPU time of the broker process and of the benchmark itself, so each case
- * can say whether a process was saturating a core (the machine has two, and
- * the client shares them with the broker).
+ * CPU time of the broker process, of the benchmark itself and of everything
+ * else on the machine, so each case can say whether a process was saturating
+ * a core (the machine has two, and the client shares them with the broker)
+ * and whether something unrelated was competing for them.
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -30,10 +31,27 @@ export function processCpuSeconds(pid: number): number {
   }
 }
 
+/** CPU seconds all cores spent busy (anything but idle and I/O wait), from /proc/stat; NaN elsewhere. */
+function machineBusySeconds(): number {
+  try {
+    const fields = readFileSync("/proc/stat", "utf8")
+      .split("\n")[0]!
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
+    return (user + nice + system + irq + softirq + steal) / ticksPerSecond;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 export interface CpuSample {
   atMs: number;
   brokerSeconds: number;
   benchSeconds: number;
+  machineSeconds: number;
 }
 
 export function sampleCpu(brokerPid: number): CpuSample {
@@ -42,14 +60,20 @@ export function sampleCpu(brokerPid: number): CpuSample {
     atMs: performance.now(),
     brokerSeconds: processCpuSeconds(brokerPid),
     benchSeconds: (own.user + own.system) / 1e6,
+    machineSeconds: machineBusySeconds(),
   };
 }
 
 /** Share of one core each process used between two samples, in percent. */
-export function cpuPercent(start: CpuSample, end: CpuSample): { broker: number; bench: number } {
+export function cpuPercent(
+  start: CpuSample,
+  end: CpuSample,
+): { broker: number; bench: number; other: number } {
   const wallSeconds = (end.atMs - start.atMs) / 1000;
-  return {
-    broker: ((end.brokerSeconds - start.brokerSeconds) / wallSeconds) * 100,
-    bench: ((end.benchSeconds - start.benchSeconds) / wallSeconds) * 100,
-  };
+  const percent = (seconds: number) => (seconds / wallSeconds) * 100;
+  const broker = percent(end.brokerSeconds - start.brokerSeconds);
+  const bench = percent(end.benchSeconds - start.benchSeconds);
+  // Kernel work done on the processes' behalf outside their own accounting (softirq) lands here too.
+  const other = Math.max(0, percent(end.machineSeconds - start.machineSeconds) - broker - bench);
+  return { broker, bench, other };
 }

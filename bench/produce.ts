@@ -47,6 +47,8 @@ export interface ProduceResult {
   latency: LatencySummary;
   brokerCpuPercent: number;
   benchCpuPercent: number;
+  /** Every other process on the machine, plus kernel work not charged to either of the two. */
+  otherCpuPercent: number;
   /** Set when the case failed; then the figures above mean nothing. */
   failure: string | null;
 }
@@ -206,6 +208,7 @@ export async function runProduceCase(
     latency: summarise(histogram),
     brokerCpuPercent: cpu.broker,
     benchCpuPercent: cpu.bench,
+    otherCpuPercent: cpu.other,
     failure,
   };
 }

@@ -77,12 +77,24 @@ export function machineLimitsSection(
 
 export function produceSection(results: ProduceResult[]): string {
   return markdownTable(
-    ["case", "request", "msg/s", "MB/s", "p50 ms", "p99 ms", "p99.9 ms", "max ms", "broker CPU", "bench CPU"],
+    [
+      "case",
+      "request",
+      "msg/s",
+      "MB/s",
+      "p50 ms",
+      "p99 ms",
+      "p99.9 ms",
+      "max ms",
+      "broker CPU",
+      "bench CPU",
+      "other CPU",
+    ],
     results.map((result) => {
       const name = describeCase(result.testCase);
       const request = `${figure(result.requestBytes / 1000)} kB`;
       if (result.failure !== null)
-        return [name, request, `FAILED: ${result.failure}`, "", "", "", "", "", "", ""];
+        return [name, request, `FAILED: ${result.failure}`, "", "", "", "", "", "", "", ""];
       const { latency } = result;
       return [
         name,
@@ -95,6 +107,7 @@ export function produceSection(results: ProduceResult[]): string {
         figure(latency.maxMs),
         `${figure(result.brokerCpuPercent)} %`,
         `${figure(result.benchCpuPercent)} %`,
+        `${figure(result.otherCpuPercent)} %`,
       ];
     }),
   );
