@@ -2,41 +2,31 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { decodeRequest, decodeResponse, encodeRequest, encodeResponse } from "../api.ts";
 import { DecodeError, Reader } from "../reader.ts";
+import { carried, nullableWhen, testCodecProperties, utf8, wire } from "./codec-test-support.ts";
 import { deleteTopicsApi } from "./delete-topics.ts";
 
-const text = (value: string) => Buffer.from(value, "utf8").toString("hex");
 const zeroTopicId = "00000000000000000000000000000000";
 const topicId = "0123456789abcdef0123456789abcdef";
 
-/** The arbitrary in versions from `first` on; the grammar's default before, where the field is absent. */
-function from<T>(version: number, first: number, arbitrary: fc.Arbitrary<T>, absent: T): fc.Arbitrary<T> {
-  return version >= first ? arbitrary : fc.constant(absent);
-}
-
-const anyString = fc.string({ unit: "grapheme", maxLength: 20 });
-const anyInt16 = fc.integer({ min: -32_768, max: 32_767 });
-const anyInt32 = fc.integer({ min: -2_147_483_648, max: 2_147_483_647 });
-const anyUuid = fc
-  .uint8Array({ minLength: 16, maxLength: 16 })
-  .map((bytes) => Buffer.from(bytes).toString("hex"));
-
-function anyRequest(version: number) {
+/** A request for `version`, with values in the fields it cannot carry. */
+function requestIn(version: number) {
   return fc.record({
-    topics: from(version, 6, fc.array(fc.record({ name: fc.option(anyString), topicId: anyUuid })), []),
-    topicNames: version <= 5 ? fc.array(anyString) : fc.constant<string[]>([]),
-    timeoutMs: anyInt32,
+    topics: carried(version >= 6, wire.list(fc.record({ name: wire.nullableText, topicId: wire.uuid })), []),
+    topicNames: carried(version <= 5, wire.list(wire.text), []),
+    timeoutMs: wire.int32,
   });
 }
 
-function anyResponse(version: number) {
+/** A response for `version`, with values in the fields it cannot carry. */
+function responseIn(version: number) {
   return fc.record({
-    throttleTimeMs: from(version, 1, anyInt32, 0),
-    responses: fc.array(
+    throttleTimeMs: carried(version >= 1, wire.int32, 0),
+    responses: wire.list(
       fc.record({
-        name: version >= 6 ? fc.option(anyString) : anyString,
-        topicId: from(version, 6, anyUuid, zeroTopicId),
-        errorCode: anyInt16,
-        errorMessage: from(version, 5, fc.option(anyString), null),
+        name: nullableWhen(version >= 6, wire.text, ""),
+        topicId: carried(version >= 6, wire.uuid, zeroTopicId),
+        errorCode: wire.int16,
+        errorMessage: carried(version >= 5, wire.nullableText, null),
       }),
     ),
   });
@@ -44,20 +34,20 @@ function anyResponse(version: number) {
 
 const classicRequestHex =
   "00000002" + // topic_names: 2
-  ("0003" + text("foo")) +
-  ("0003" + text("bar")) +
+  ("0003" + utf8("foo")) +
+  ("0003" + utf8("bar")) +
   "00007530"; // timeout_ms 30000
 
 const flexibleNamesRequestHex =
   "03" + // topic_names: 2 (compact, length + 1)
-  ("04" + text("foo")) +
-  ("04" + text("bar")) +
+  ("04" + utf8("foo")) +
+  ("04" + utf8("bar")) +
   "00007530" + // timeout_ms
   "00"; // request tagged fields
 
 const flexibleIdsRequestHex =
   "03" + // topics: 2
-  ("04" + text("foo")) + // name
+  ("04" + utf8("foo")) + // name
   zeroTopicId + // topic_id unknown to the client
   "00" + // topic tagged fields
   "00" + // name null: deleted by id
@@ -69,7 +59,7 @@ const flexibleIdsRequestHex =
 const classicResponseHex =
   "00000000" + // throttle_time_ms
   "00000001" + // responses: 1
-  ("0003" + text("foo")) + // name
+  ("0003" + utf8("foo")) + // name
   "0003"; // error_code 3 UNKNOWN_TOPIC_OR_PARTITION
 
 const flexibleResponseHex =
@@ -78,7 +68,7 @@ const flexibleResponseHex =
   "00" + // name null
   topicId + // topic_id
   "0064" + // error_code 100 UNKNOWN_TOPIC_ID
-  ("08" + text("unknown")) + // error_message
+  ("08" + utf8("unknown")) + // error_message
   "00" + // result tagged fields
   "00"; // response tagged fields
 
@@ -140,48 +130,8 @@ describe("DeleteTopics", () => {
     expect(() => decodeResponse(deleteTopicsApi, 5, Buffer.from(nullName, "hex"))).toThrow(DecodeError);
   });
 
-  it("round-trips requests and responses in every version", () => {
-    const versions = fc.integer({ min: deleteTopicsApi.versionMin, max: deleteTopicsApi.versionMax });
-    fc.assert(
-      fc.property(
-        versions.chain((version) =>
-          fc.tuple(fc.constant(version), anyRequest(version), anyResponse(version)),
-        ),
-        ([version, request, response]) => {
-          const requestBytes = encodeRequest(deleteTopicsApi, version, request).toBuffer();
-          const reader = new Reader(requestBytes);
-          expect(decodeRequest(deleteTopicsApi, version, reader)).toEqual(request);
-          expect(reader.remaining).toBe(0);
-          const responseBytes = encodeResponse(deleteTopicsApi, version, response).toBuffer();
-          expect(decodeResponse(deleteTopicsApi, version, responseBytes)).toEqual(response);
-        },
-      ),
-    );
-  });
-
-  it("refuses every truncation of a frame with a DecodeError", () => {
-    const requests: Array<[number, string]> = [
-      [1, classicRequestHex],
-      [4, flexibleNamesRequestHex],
-      [6, flexibleIdsRequestHex],
-    ];
-    for (const [version, hex] of requests) {
-      const bytes = Buffer.from(hex, "hex");
-      for (let length = 0; length < bytes.length; length++) {
-        const reader = new Reader(bytes.subarray(0, length));
-        expect(() => decodeRequest(deleteTopicsApi, version, reader)).toThrow(DecodeError);
-      }
-    }
-    const responses: Array<[number, string]> = [
-      [1, classicResponseHex],
-      [6, flexibleResponseHex],
-    ];
-    for (const [version, hex] of responses) {
-      const bytes = Buffer.from(hex, "hex");
-      for (let length = 0; length < bytes.length; length++) {
-        const truncated = bytes.subarray(0, length);
-        expect(() => decodeResponse(deleteTopicsApi, version, truncated)).toThrow(DecodeError);
-      }
-    }
+  testCodecProperties(deleteTopicsApi, requestIn, responseIn, {
+    requests: { 1: classicRequestHex, 4: flexibleNamesRequestHex, 6: flexibleIdsRequestHex },
+    responses: { 1: classicResponseHex, 6: flexibleResponseHex },
   });
 });

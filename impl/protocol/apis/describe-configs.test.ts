@@ -1,61 +1,51 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { decodeRequest, decodeResponse, encodeRequest, encodeResponse } from "../api.ts";
-import { DecodeError, Reader } from "../reader.ts";
+import { Reader } from "../reader.ts";
+import { carried, testCodecProperties, utf8, wire } from "./codec-test-support.ts";
 import { describeConfigsApi } from "./describe-configs.ts";
 
-const text = (value: string) => Buffer.from(value, "utf8").toString("hex");
-
-/** The arbitrary in versions from `first` on; the grammar's default before, where the field is absent. */
-function from<T>(version: number, first: number, arbitrary: fc.Arbitrary<T>, absent: T): fc.Arbitrary<T> {
-  return version >= first ? arbitrary : fc.constant(absent);
-}
-
-const anyString = fc.string({ unit: "grapheme", maxLength: 20 });
-const anyInt8 = fc.integer({ min: -128, max: 127 });
-const anyInt16 = fc.integer({ min: -32_768, max: 32_767 });
-const anyInt32 = fc.integer({ min: -2_147_483_648, max: 2_147_483_647 });
-
-function anyRequest(version: number) {
+/** A request for `version`, with values in the fields it cannot carry. */
+function requestIn(version: number) {
   return fc.record({
-    resources: fc.array(
+    resources: wire.list(
       fc.record({
-        resourceType: anyInt8,
-        resourceName: anyString,
-        configurationKeys: fc.option(fc.array(anyString)),
+        resourceType: wire.int8,
+        resourceName: wire.text,
+        configurationKeys: wire.nullable(wire.list(wire.text)),
       }),
     ),
-    includeSynonyms: from(version, 1, fc.boolean(), false),
-    includeDocumentation: from(version, 3, fc.boolean(), false),
+    includeSynonyms: carried(version >= 1, fc.boolean(), false),
+    includeDocumentation: carried(version >= 3, fc.boolean(), false),
   });
 }
 
-function anyResponse(version: number) {
+/** A response for `version`, with values in the fields it cannot carry. */
+function responseIn(version: number) {
   const config = fc.record({
-    name: anyString,
-    value: fc.option(anyString),
+    name: wire.text,
+    value: wire.nullableText,
     readOnly: fc.boolean(),
-    isDefault: version === 0 ? fc.boolean() : fc.constant(false),
-    configSource: from(version, 1, anyInt8, -1),
+    isDefault: carried(version === 0, fc.boolean(), false),
+    configSource: carried(version >= 1, wire.int8, -1),
     isSensitive: fc.boolean(),
-    synonyms: from(
-      version,
-      1,
-      fc.array(fc.record({ name: anyString, value: fc.option(anyString), source: anyInt8 })),
+    synonyms: carried(
+      version >= 1,
+      wire.list(fc.record({ name: wire.text, value: wire.nullableText, source: wire.int8 })),
       [],
     ),
-    configType: from(version, 3, anyInt8, 0),
-    documentation: from(version, 3, fc.option(anyString), null),
+    configType: carried(version >= 3, wire.int8, 0),
+    documentation: carried(version >= 3, wire.nullableText, null),
   });
   return fc.record({
-    throttleTimeMs: anyInt32,
-    results: fc.array(
+    throttleTimeMs: wire.int32,
+    results: wire.list(
       fc.record({
-        errorCode: anyInt16,
-        errorMessage: fc.option(anyString),
-        resourceType: anyInt8,
-        resourceName: anyString,
-        configs: fc.array(config),
+        errorCode: wire.int16,
+        errorMessage: wire.nullableText,
+        resourceType: wire.int8,
+        resourceName: wire.text,
+        configs: wire.list(config),
       }),
     ),
   });
@@ -64,16 +54,16 @@ function anyResponse(version: number) {
 const classicRequestHex =
   "00000001" + // resources: 1
   "02" + // resource_type TOPIC
-  ("0003" + text("foo")) + // resource_name
+  ("0003" + utf8("foo")) + // resource_name
   "00000001" + // configuration_keys: 1
-  ("000c" + text("retention.ms")) +
+  ("000c" + utf8("retention.ms")) +
   "01" + // include_synonyms
   "00"; // include_documentation
 
 const flexibleRequestHex =
   "02" + // resources: 1 (compact, length + 1)
   "04" + // resource_type BROKER
-  ("02" + text("1")) + // resource_name: the broker id
+  ("02" + utf8("1")) + // resource_name: the broker id
   "00" + // configuration_keys null: every key
   "00" + // resource tagged fields
   "00" + // include_synonyms
@@ -86,10 +76,10 @@ const classicResponseHex =
   "0000" + // error_code
   "ffff" + // error_message null
   "02" + // resource_type TOPIC
-  ("0003" + text("foo")) + // resource_name
+  ("0003" + utf8("foo")) + // resource_name
   "00000001" + // configs: 1
-  ("000c" + text("retention.ms")) + // name
-  ("0004" + text("1000")) + // value
+  ("000c" + utf8("retention.ms")) + // name
+  ("0004" + utf8("1000")) + // value
   "00" + // read_only
   "01" + // is_default, v0's only notion of where a value came from
   "00"; // is_sensitive
@@ -100,16 +90,16 @@ const flexibleResponseHex =
   "0000" + // error_code
   "00" + // error_message null
   "02" + // resource_type TOPIC
-  ("04" + text("foo")) + // resource_name
+  ("04" + utf8("foo")) + // resource_name
   "02" + // configs: 1
-  ("0f" + text("cleanup.policy")) + // name
-  ("08" + text("compact")) + // value
+  ("0f" + utf8("cleanup.policy")) + // name
+  ("08" + utf8("compact")) + // value
   "00" + // read_only
   "01" + // config_source DYNAMIC_TOPIC_CONFIG
   "00" + // is_sensitive
   "02" + // synonyms: 1
-  ("0f" + text("cleanup.policy")) + // synonym name
-  ("08" + text("compact")) + // synonym value
+  ("0f" + utf8("cleanup.policy")) + // synonym name
+  ("08" + utf8("compact")) + // synonym value
   "01" + // synonym source
   "00" + // synonym tagged fields
   "02" + // config_type STRING
@@ -207,47 +197,8 @@ describe("DescribeConfigs", () => {
     expect(decodeResponse(describeConfigsApi, 4, Buffer.from(flexibleResponseHex, "hex"))).toEqual(response);
   });
 
-  it("round-trips requests and responses in every version", () => {
-    const versions = fc.integer({ min: describeConfigsApi.versionMin, max: describeConfigsApi.versionMax });
-    fc.assert(
-      fc.property(
-        versions.chain((version) =>
-          fc.tuple(fc.constant(version), anyRequest(version), anyResponse(version)),
-        ),
-        ([version, request, response]) => {
-          const requestBytes = encodeRequest(describeConfigsApi, version, request).toBuffer();
-          const reader = new Reader(requestBytes);
-          expect(decodeRequest(describeConfigsApi, version, reader)).toEqual(request);
-          expect(reader.remaining).toBe(0);
-          const responseBytes = encodeResponse(describeConfigsApi, version, response).toBuffer();
-          expect(decodeResponse(describeConfigsApi, version, responseBytes)).toEqual(response);
-        },
-      ),
-    );
-  });
-
-  it("refuses every truncation of a frame with a DecodeError", () => {
-    const requests: Array<[number, string]> = [
-      [3, classicRequestHex],
-      [4, flexibleRequestHex],
-    ];
-    for (const [version, hex] of requests) {
-      const bytes = Buffer.from(hex, "hex");
-      for (let length = 0; length < bytes.length; length++) {
-        const reader = new Reader(bytes.subarray(0, length));
-        expect(() => decodeRequest(describeConfigsApi, version, reader)).toThrow(DecodeError);
-      }
-    }
-    const responses: Array<[number, string]> = [
-      [0, classicResponseHex],
-      [4, flexibleResponseHex],
-    ];
-    for (const [version, hex] of responses) {
-      const bytes = Buffer.from(hex, "hex");
-      for (let length = 0; length < bytes.length; length++) {
-        const truncated = bytes.subarray(0, length);
-        expect(() => decodeResponse(describeConfigsApi, version, truncated)).toThrow(DecodeError);
-      }
-    }
+  testCodecProperties(describeConfigsApi, requestIn, responseIn, {
+    requests: { 3: classicRequestHex, 4: flexibleRequestHex },
+    responses: { 0: classicResponseHex, 4: flexibleResponseHex },
   });
 });

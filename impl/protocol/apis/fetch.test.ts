@@ -1,152 +1,83 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { decodeRequest, decodeResponse, encodeRequest, encodeResponse } from "../api.ts";
-import { DecodeError, Reader } from "../reader.ts";
+import { Reader } from "../reader.ts";
 import { zeroUuid } from "../schema.ts";
+import { carried, testCodecProperties, utf8, wire } from "./codec-test-support.ts";
 import { fetchApi } from "./fetch.ts";
 
-const ascii = (text: string) => Buffer.from(text, "ascii").toString("hex");
 const topicId = "000102030405060708090a0b0c0d0e0f";
 /** Stands in for a record batch: the grammar carries records as opaque bytes. */
 const batch = Buffer.from("deadbeef", "hex");
 
-const int8 = fc.integer({ min: -0x80, max: 0x7f });
-const int16 = fc.integer({ min: -0x8000, max: 0x7fff });
-const int32 = fc.integer({ min: -0x80000000, max: 0x7fffffff });
-const int64 = fc.bigInt({ min: -(1n << 63n), max: (1n << 63n) - 1n });
-const text = fc.string({ unit: "grapheme", maxLength: 6 });
-const nullableText = fc.option(text, { nil: null });
-const uuid = fc
-  .uint8Array({ minLength: 16, maxLength: 16 })
-  .map((bytes) => Buffer.from(bytes).toString("hex"));
-const recordBytes = fc.uint8Array({ maxLength: 40 }).map((bytes) => Buffer.from(bytes));
-const list = <T>(element: fc.Arbitrary<T>) => fc.array(element, { maxLength: 3 });
-
-/** A value the version cannot carry: the caller sends `sent`, and decoding gives back `kept`. */
-class Dropped {
-  constructor(
-    readonly sent: unknown,
-    readonly kept: unknown,
-  ) {}
-}
-
-/**
- * Any value where the version carries the field. Elsewhere the caller still
- * sends one, which must not reach the wire: decoding gives back `absent`.
- */
-function carried<T>(inVersion: boolean, arbitrary: fc.Arbitrary<T>, absent: T): fc.Arbitrary<T> {
-  return inVersion ? arbitrary : arbitrary.map((sent) => new Dropped(sent, absent) as unknown as T);
-}
-
-/** The message as a caller sends it, or as decoding must give it back. */
-function side<T>(message: T, which: "sent" | "kept"): T {
-  const pick = (value: unknown): unknown => {
-    if (value instanceof Dropped) return pick(value[which]);
-    if (Array.isArray(value)) return value.map(pick);
-    if (value !== null && typeof value === "object" && !Buffer.isBuffer(value)) {
-      return Object.fromEntries(Object.entries(value).map(([name, field]) => [name, pick(field)]));
-    }
-    return value;
-  };
-  return pick(message) as T;
+/** A topic as Fetch names it, by name up to v12 and by id from v13, with its partitions. */
+function topicIn<T>(version: number, partition: fc.Arbitrary<T>) {
+  return fc.record({
+    topic: carried(version <= 12, wire.text, ""),
+    topicId: carried(version >= 13, wire.uuid, zeroUuid),
+    partitions: wire.list(partition),
+  });
 }
 
 /** A request for `version`, with values in the fields it cannot carry. */
 function requestIn(version: number) {
   const partition = fc.record({
-    partition: int32,
-    currentLeaderEpoch: carried(version >= 9, int32, -1),
-    fetchOffset: int64,
-    lastFetchedEpoch: carried(version >= 12, int32, -1),
-    logStartOffset: carried(version >= 5, int64, -1n),
-    partitionMaxBytes: int32,
+    partition: wire.int32,
+    currentLeaderEpoch: carried(version >= 9, wire.int32, -1),
+    fetchOffset: wire.int64,
+    lastFetchedEpoch: carried(version >= 12, wire.int32, -1),
+    logStartOffset: carried(version >= 5, wire.int64, -1n),
+    partitionMaxBytes: wire.int32,
   });
   return fc.record({
-    clusterId: carried(version >= 12, nullableText, null),
-    replicaId: carried(version <= 14, int32, -1),
-    replicaState: carried(version >= 15, fc.record({ replicaId: int32, replicaEpoch: int64 }), {
+    clusterId: carried(version >= 12, wire.nullableText, null),
+    replicaId: carried(version <= 14, wire.int32, -1),
+    replicaState: carried(version >= 15, fc.record({ replicaId: wire.int32, replicaEpoch: wire.int64 }), {
       replicaId: -1,
       replicaEpoch: -1n,
     }),
-    maxWaitMs: int32,
-    minBytes: int32,
-    maxBytes: int32,
-    isolationLevel: int8,
-    sessionId: carried(version >= 7, int32, 0),
-    sessionEpoch: carried(version >= 7, int32, -1),
-    topics: list(
-      fc.record({
-        topic: carried(version <= 12, text, ""),
-        topicId: carried(version >= 13, uuid, zeroUuid),
-        partitions: list(partition),
-      }),
-    ),
-    forgottenTopicsData: carried(
-      version >= 7,
-      list(
-        fc.record({
-          topic: carried(version <= 12, text, ""),
-          topicId: carried(version >= 13, uuid, zeroUuid),
-          partitions: list(int32),
-        }),
-      ),
-      [],
-    ),
-    rackId: carried(version >= 11, text, ""),
+    maxWaitMs: wire.int32,
+    minBytes: wire.int32,
+    maxBytes: wire.int32,
+    isolationLevel: wire.int8,
+    sessionId: carried(version >= 7, wire.int32, 0),
+    sessionEpoch: carried(version >= 7, wire.int32, -1),
+    topics: wire.list(topicIn(version, partition)),
+    forgottenTopicsData: carried(version >= 7, wire.list(topicIn(version, wire.int32)), []),
+    rackId: carried(version >= 11, wire.text, ""),
   });
 }
 
 /** A response for `version`, with values in the fields it cannot carry. */
 function responseIn(version: number) {
   const partition = fc.record({
-    partitionIndex: int32,
-    errorCode: int16,
-    highWatermark: int64,
-    lastStableOffset: int64,
-    logStartOffset: carried(version >= 5, int64, -1n),
-    divergingEpoch: carried(version >= 12, fc.record({ epoch: int32, endOffset: int64 }), {
+    partitionIndex: wire.int32,
+    errorCode: wire.int16,
+    highWatermark: wire.int64,
+    lastStableOffset: wire.int64,
+    logStartOffset: carried(version >= 5, wire.int64, -1n),
+    divergingEpoch: carried(version >= 12, fc.record({ epoch: wire.int32, endOffset: wire.int64 }), {
       epoch: -1,
       endOffset: -1n,
     }),
-    currentLeader: carried(version >= 12, fc.record({ leaderId: int32, leaderEpoch: int32 }), {
-      leaderId: -1,
-      leaderEpoch: -1,
-    }),
-    snapshotId: carried(version >= 12, fc.record({ endOffset: int64, epoch: int32 }), {
+    currentLeader: carried(version >= 12, wire.leaderIdAndEpoch, { leaderId: -1, leaderEpoch: -1 }),
+    snapshotId: carried(version >= 12, fc.record({ endOffset: wire.int64, epoch: wire.int32 }), {
       endOffset: -1n,
       epoch: -1,
     }),
-    abortedTransactions: fc.option(list(fc.record({ producerId: int64, firstOffset: int64 })), { nil: null }),
-    preferredReadReplica: carried(version >= 11, int32, -1),
-    records: fc.option(recordBytes, { nil: null }),
+    abortedTransactions: wire.nullable(
+      wire.list(fc.record({ producerId: wire.int64, firstOffset: wire.int64 })),
+    ),
+    preferredReadReplica: carried(version >= 11, wire.int32, -1),
+    records: wire.nullable(wire.recordBytes),
   });
   return fc.record({
-    throttleTimeMs: int32,
-    errorCode: carried(version >= 7, int16, 0),
-    sessionId: carried(version >= 7, int32, 0),
-    responses: list(
-      fc.record({
-        topic: carried(version <= 12, text, ""),
-        topicId: carried(version >= 13, uuid, zeroUuid),
-        partitions: list(partition),
-      }),
-    ),
-    nodeEndpoints: carried(
-      version >= 16,
-      list(fc.record({ nodeId: int32, host: text, port: int32, rack: nullableText })),
-      [],
-    ),
+    throttleTimeMs: wire.int32,
+    errorCode: carried(version >= 7, wire.int16, 0),
+    sessionId: carried(version >= 7, wire.int32, 0),
+    responses: wire.list(topicIn(version, partition)),
+    nodeEndpoints: carried(version >= 16, wire.list(wire.nodeEndpoint), []),
   });
-}
-
-function versioned<T>(messageIn: (version: number) => fc.Arbitrary<T>) {
-  return fc.integer({ min: fetchApi.versionMin, max: fetchApi.versionMax }).chain((version) =>
-    messageIn(version).map((message) => ({
-      version,
-      sent: side(message, "sent"),
-      kept: side(message, "kept"),
-    })),
-  );
 }
 
 describe("Fetch", () => {
@@ -168,7 +99,7 @@ describe("Fetch", () => {
       "00100000", // max_bytes: 1 MiB
       "01", // isolation_level: read_committed
       "00000001", // topics: 1
-      "0006" + ascii("orders"), // topic
+      "0006" + utf8("orders"), // topic
       "00000001", // partitions: 1
       "00000000", // partition
       "0000000000000064", // fetch_offset: 100
@@ -226,7 +157,7 @@ describe("Fetch", () => {
       "01", // forgotten_topics_data: []
       "01", // rack_id: ""
       "02", // tagged fields: 2, in tag order
-      "00" + "03" + "03" + ascii("c1"), // tag 0 (cluster_id), 3 bytes
+      "00" + "03" + "03" + utf8("c1"), // tag 0 (cluster_id), 3 bytes
       "01" + "0d", // tag 1 (replica_state), 13 bytes
       "00000002" + "0000000000000007" + "00", // replica_id, replica_epoch, the struct's own tag buffer
     ].join("");
@@ -261,7 +192,7 @@ describe("Fetch", () => {
     const hex = [
       "00000000", // throttle_time_ms
       "00000001", // responses: 1
-      "0006" + ascii("orders"), // topic
+      "0006" + utf8("orders"), // topic
       "00000001", // partitions: 1
       "00000000", // partition_index
       "0000", // error_code
@@ -303,7 +234,7 @@ describe("Fetch", () => {
       "0000", // error_code
       "00000000", // session_id
       "02", // responses: 1
-      "07" + ascii("orders"), // topic: still a name in v12
+      "07" + utf8("orders"), // topic: still a name in v12
       "02", // partitions: 1
       "00000000", // partition_index
       "0000", // error_code
@@ -381,7 +312,7 @@ describe("Fetch", () => {
       "01", // tagged fields: 1
       "00" + "0e", // tag 0 (node_endpoints), 14 bytes
       "02", // node_endpoints: 1
-      "00000002" + "03" + ascii("h2") + "00002384", // node_id, host, port
+      "00000002" + "03" + utf8("h2") + "00002384", // node_id, host, port
       "00" + "00", // rack: null, endpoint tag buffer
     ].join("");
     expect(encodeResponse(fetchApi, 16, response).toBuffer().toString("hex")).toBe(hex);
@@ -406,30 +337,5 @@ describe("Fetch", () => {
     expect(partition?.divergingEpoch).toEqual({ epoch: -1, endOffset: -1n });
   });
 
-  it("round-trips every version, dropping what a version cannot carry", () => {
-    fc.assert(
-      fc.property(versioned(requestIn), versioned(responseIn), (request, response) => {
-        const reader = new Reader(encodeRequest(fetchApi, request.version, request.sent).toBuffer());
-        expect(decodeRequest(fetchApi, request.version, reader)).toEqual(request.kept);
-        expect(reader.remaining).toBe(0);
-        const bytes = encodeResponse(fetchApi, response.version, response.sent).toBuffer();
-        expect(decodeResponse(fetchApi, response.version, bytes)).toEqual(response.kept);
-      }),
-    );
-  });
-
-  it("throws DecodeError on a truncated frame", () => {
-    fc.assert(
-      fc.property(versioned(requestIn), versioned(responseIn), fc.nat(), (request, response, cut) => {
-        const requestBytes = encodeRequest(fetchApi, request.version, request.sent).toBuffer();
-        const requestPrefix = requestBytes.subarray(0, cut % requestBytes.length);
-        expect(() => decodeRequest(fetchApi, request.version, new Reader(requestPrefix))).toThrow(
-          DecodeError,
-        );
-        const responseBytes = encodeResponse(fetchApi, response.version, response.sent).toBuffer();
-        const responsePrefix = responseBytes.subarray(0, cut % responseBytes.length);
-        expect(() => decodeResponse(fetchApi, response.version, responsePrefix)).toThrow(DecodeError);
-      }),
-    );
-  });
+  testCodecProperties(fetchApi, requestIn, responseIn);
 });
