@@ -170,7 +170,7 @@ async function main(): Promise<number> {
       "",
       produceSection(results.unloaded),
       "",
-      "MB are 10^6 bytes of record values; latency is send to response per request; CPU is percent of one core (the machine has ${os.availableParallelism()}); other CPU is everything else on the machine, kernel network work included.",
+      `MB are 10^6 bytes of record values; latency is send to response per request; CPU is percent of one core (the machine has ${os.availableParallelism()}); other CPU is everything else on the machine, kernel network work included.`,
       "",
     ].join("\n"),
   );

@@ -75,8 +75,16 @@ export function machineLimitsSection(
   );
 }
 
+/** Past this, other processes took enough of the two cores that the broker's figures say little about it. */
+const otherCpuPercentWarning = 20;
+
 export function produceSection(results: ProduceResult[]): string {
-  return markdownTable(
+  const disturbed = results.filter((result) => result.otherCpuPercent > otherCpuPercentWarning);
+  const warning =
+    disturbed.length === 0
+      ? ""
+      : `\n\n**Warning:** other processes used more than ${otherCpuPercentWarning} % of a core during ${disturbed.length} of these cases; rerun on a quiet machine before trusting them.`;
+  const table = markdownTable(
     [
       "case",
       "request",
@@ -111,4 +119,5 @@ export function produceSection(results: ProduceResult[]): string {
       ];
     }),
   );
+  return table + warning;
 }

@@ -1,10 +1,12 @@
 /**
- * `chronik` command line: start a node, dump a partition's log. Every flag of
- * `start` can also come from a CHRONIK_* environment variable
- * (--min-insync-replicas ↔ CHRONIK_MIN_INSYNC_REPLICAS); a flag wins.
+ * `chronik` command line: start a node, dump a partition's log, export the
+ * machines' diagrams. Every flag of `start` can also come from a CHRONIK_*
+ * environment variable (--min-insync-replicas ↔ CHRONIK_MIN_INSYNC_REPLICAS);
+ * a flag wins.
  */
 import { Command, CommanderError } from "commander";
 import { addDumpLogCommand } from "./dump-log.ts";
+import { addMachinesCommand } from "./machines.ts";
 import { addStartCommand } from "./start.ts";
 
 const program = new Command()
@@ -15,6 +17,7 @@ const program = new Command()
 
 addStartCommand(program);
 addDumpLogCommand(program);
+addMachinesCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -4,7 +4,13 @@
  * guard branch) they take, so a test can show, and assert, that every state
  * and every transition of a machine is exercised.
  */
-import type { AnyStateMachine, AnyStateNode, AnyTransitionDefinition, EventObject } from "xstate";
+import {
+  type AnyStateMachine,
+  type AnyStateNode,
+  type AnyTransitionDefinition,
+  type EventObject,
+  initialTransition,
+} from "xstate";
 
 export interface PathLike {
   steps: ReadonlyArray<{ event: EventObject; state: unknown }>;
@@ -34,8 +40,13 @@ export class Coverage {
   private readonly statesReached = new Set<string>();
   private readonly transitionsTaken = new Set<string>();
 
-  constructor(private readonly machine: AnyStateMachine) {
-    for (const id of this.stateIdsOf(machine.getInitialSnapshot(undefined as never))) this.statesReached.add(id);
+  /** `input` is the machine's input, for machines whose initial context is computed from it. */
+  constructor(
+    private readonly machine: AnyStateMachine,
+    input?: unknown,
+  ) {
+    const [initial] = initialTransition(machine, input);
+    for (const id of this.stateIdsOf(initial)) this.statesReached.add(id);
   }
 
   private stateIdsOf(snapshot: unknown): string[] {
