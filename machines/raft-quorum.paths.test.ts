@@ -1,9 +1,11 @@
 /**
  * Generated paths through the Raft quorum machine. Each model starts from a
  * reachable snapshot and sends a small, bounded alphabet of events chosen for
- * the states it explores; together they take every transition. Along every
- * path the context must keep Raft's local invariants, and every step's
- * actions must persist quorum state before sending anything that depends on it.
+ * the states it explores. Every edge of each bounded graph (every event from
+ * every reachable state, refusals that change nothing included) is checked
+ * against the protocol's rules, restated below independently of the machine;
+ * shortest and simple paths are generated and counted on the same graphs.
+ * Together the models reach every state and take every transition.
  */
 import { describe, expect, it } from "vitest";
 import { initialTransition, type SnapshotFrom, transition } from "xstate";

@@ -628,7 +628,7 @@ describe("membership", () => {
     },
     {
       rule: "refuses to add a replica that has not caught up",
-      event: { type: "voter.addRequested", nodeId: 3 + 2 },
+      event: { type: "voter.addRequested", nodeId: 5 },
       error: "REQUEST_TIMED_OUT",
     },
     {
