@@ -14,6 +14,9 @@ export function parseHostPort(text: string): { host: string; port: number } {
   return { host: match[1]!.replace(/^\[(.*)\]$/, "$1"), port };
 }
 
+/** How long shutdown waits for the last log lines to be written. */
+const logFlushWaitMs = 1000;
+
 function positiveInteger(text: string): number {
   const value = Number(text);
   if (!Number.isInteger(value) || value < 1)
@@ -127,15 +130,21 @@ export function addStartCommand(program: Command): void {
       const logger = createLogger("chronik").child({ nodeId: config.nodeId });
       const broker = await Broker.start(config, logger);
       let stopping = false;
+      // The log flush gets a bounded wait: with stderr gone (a closed pipe)
+      // its callback may never come, and the process must still exit.
+      const exitAfterFlush = (code: number) => {
+        setTimeout(() => process.exit(code), logFlushWaitMs).unref();
+        logger.flush(() => process.exit(code));
+      };
       const stop = (signal: string) => {
         if (stopping) return;
         stopping = true;
         logger.info({ signal }, "shutting down");
         broker.stop().then(
-          () => logger.flush(() => process.exit(0)),
+          () => exitAfterFlush(0),
           (error: unknown) => {
             logger.error({ err: error }, "shutdown failed");
-            logger.flush(() => process.exit(1));
+            exitAfterFlush(1);
           },
         );
       };

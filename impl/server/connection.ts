@@ -79,13 +79,37 @@ export class Connection {
     }
   }
 
+  /**
+   * The next `count` bytes. Bytes within the first pending chunk are a view
+   * (no copy); only bytes spanning chunks are joined, and then only the chunks
+   * they span, so a size prefix never costs a copy of the whole backlog.
+   */
   private takeBytes(count: number): Buffer {
-    const joined =
-      this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
-    const taken = joined.subarray(0, count);
-    const rest = joined.subarray(count);
-    this.pending = rest.length > 0 ? [rest] : [];
-    this.pendingBytes = rest.length;
+    const first = this.pending[0]!;
+    let taken: Buffer;
+    if (first.length >= count) {
+      taken = first.subarray(0, count);
+      if (first.length === count) this.pending.shift();
+      else this.pending[0] = first.subarray(count);
+    } else {
+      const parts: Buffer[] = [];
+      let collected = 0;
+      while (collected < count) {
+        const chunk = this.pending[0]!;
+        const needed = count - collected;
+        if (chunk.length <= needed) {
+          parts.push(chunk);
+          collected += chunk.length;
+          this.pending.shift();
+        } else {
+          parts.push(chunk.subarray(0, needed));
+          this.pending[0] = chunk.subarray(needed);
+          collected = count;
+        }
+      }
+      taken = Buffer.concat(parts, count);
+    }
+    this.pendingBytes -= count;
     return taken;
   }
 
@@ -102,8 +126,9 @@ export class Connection {
         this.expectedFrameBytes = size;
       }
       if (this.pendingBytes < this.expectedFrameBytes) return;
-      // A copy, so that a frame never pins a larger socket buffer and its bytes can be stamped in place.
-      const frame = Buffer.from(this.takeBytes(this.expectedFrameBytes));
+      // A view into the socket's chunk when the frame came in one: the broker
+      // stamps offsets into it in place and keeps no reference after the request.
+      const frame = this.takeBytes(this.expectedFrameBytes);
       this.expectedFrameBytes = -1;
       this.startRequest(frame);
     }
