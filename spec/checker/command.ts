@@ -1,0 +1,84 @@
+/**
+ * `chronik check MODEL [--depth N] [--max-states N] [--dfs]`, as a function of
+ * its arguments, the model registry and its output streams, so tests can run
+ * it. Exit codes: 0 no violation and every sometimes property reached; 1 a
+ * violation (after its transcript) or an unreached sometimes property; 2 a
+ * usage error such as an unknown model.
+ */
+import { Command, CommanderError, InvalidArgumentError } from "commander";
+import type { ModelEntry } from "./model.ts";
+import { formatSummary, formatViolation } from "./report.ts";
+import { search } from "./search.ts";
+
+export interface CommandIo {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const processIo: CommandIo = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+};
+
+/** Runs the command on `args` (the words after `chronik`, starting with `check`); returns the exit code. */
+export async function runCheckCommand(
+  args: string[],
+  models: readonly ModelEntry[],
+  io: CommandIo = processIo,
+): Promise<number> {
+  let exitCode = 0;
+  const program = new Command()
+    .name("chronik")
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err });
+  program
+    .command("check")
+    .description("explore a cluster model exhaustively to a bound, checking its invariants")
+    .argument("<model>", "the model to check (see spec/models)")
+    .option(
+      "--depth <n>",
+      "explore at most this many steps from an initial state (default: the CI bound)",
+      count,
+    )
+    .option("--max-states <n>", "stop after this many distinct states (default: the CI bound)", count)
+    .option("--dfs", "depth-first instead of breadth-first (counterexamples may not be shortest)")
+    .action((name: string, options: { depth?: number; maxStates?: number; dfs?: boolean }) => {
+      const entry = models.find((m) => m.name === name);
+      if (entry === undefined) {
+        io.err(
+          models.length === 0
+            ? `chronik check: unknown model "${name}": no models are registered (spec/models/index.ts)\n`
+            : `chronik check: unknown model "${name}"; the models are:\n` +
+                models.map((m) => `  ${m.name}  ${m.description}\n`).join(""),
+        );
+        exitCode = 2;
+        return;
+      }
+      const depth = options.depth ?? entry.ciBounds.depth;
+      const maxStates = options.maxStates ?? entry.ciBounds.maxStates;
+      const strategy = options.dfs ? "dfs" : "bfs";
+      io.err(`checking ${entry.name} (${strategy}, depth ${depth}, at most ${maxStates} states)\n`);
+      const model = entry.create();
+      const result = search(model, {
+        strategy,
+        maxDepth: depth,
+        maxStates,
+        progress: (line) => io.err(`${line}\n`),
+      });
+      if (result.violation) io.out(`${formatViolation(model, result.violation)}\n`);
+      io.out(`${formatSummary(entry.name, result)}\n`);
+      exitCode = result.passed ? 0 : 1;
+    });
+  try {
+    await program.parseAsync(args, { from: "user" });
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    throw error;
+  }
+  return exitCode;
+}
+
+function count(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError("expected a non-negative integer");
+  return Number(value);
+}
