@@ -151,7 +151,7 @@ export class Broker {
     await this.metadataLog.close();
     await this.sync.close();
     await this.lock.release();
-    this.logger.info({ nodeId: this.config.nodeId }, "broker stopped");
+    this.logger.info("broker stopped");
   }
 }
 
