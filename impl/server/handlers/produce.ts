@@ -92,24 +92,19 @@ function appendPartition(
 export function produceHandler(services: BrokerServices): Handler<Request, Response> {
   return async (request, context) => {
     const { acks } = request;
-    if (acks !== 0 && acks !== 1 && acks !== -1) {
+    const refusal =
+      acks !== 0 && acks !== 1 && acks !== -1
+        ? { errorCode: ErrorCode.INVALID_REQUIRED_ACKS, message: null }
+        : request.transactionalId !== null
+          ? { errorCode: ErrorCode.UNSUPPORTED_VERSION, message: "transactions are not supported" }
+          : null;
+    if (refusal) {
       context.releaseNext();
       return {
         responses: request.topicData.map((topic) => ({
           name: topic.name,
           partitionResponses: topic.partitionData.map((data) =>
-            failed(data.index, ErrorCode.INVALID_REQUIRED_ACKS),
-          ),
-        })),
-      };
-    }
-    if (request.transactionalId !== null) {
-      context.releaseNext();
-      return {
-        responses: request.topicData.map((topic) => ({
-          name: topic.name,
-          partitionResponses: topic.partitionData.map((data) =>
-            failed(data.index, ErrorCode.UNSUPPORTED_VERSION, "transactions are not supported"),
+            failed(data.index, refusal.errorCode, refusal.message),
           ),
         })),
       };
