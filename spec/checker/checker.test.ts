@@ -306,3 +306,33 @@ describe("chronik check", () => {
     expect(code).toBe(2);
   });
 });
+
+describe("change invariants", () => {
+  /** A counter modulo 3: the wrap from 2 back to 0 leads to a state already known. */
+  const wrappingCounter: Model<{ n: number }> = {
+    initialStates: () => [{ n: 0 }],
+    actions: (s) => [{ label: `increment from ${s.n}`, next: { n: (s.n + 1) % 3 } }],
+    invariants: [
+      {
+        name: "NeverDecreases",
+        everyStep: true,
+        holds: (s, previous) =>
+          previous === undefined || s.n >= previous.n || `went from ${previous.n} to ${s.n}`,
+      },
+    ],
+    sometimes: [],
+  };
+
+  it("checks every action, also one into a known state, and replays the path to it", () => {
+    const result = search(wrappingCounter, { progress: false });
+    expect(result.violation?.invariant).toBe("NeverDecreases");
+    expect(result.violation?.message).toBe("went from 2 to 0");
+    expect(result.violation?.path.map((step) => step.label)).toEqual([
+      "initial",
+      "increment from 0",
+      "increment from 1",
+      "increment from 2",
+    ]);
+    expect(result.stats.distinctStates).toBe(3);
+  });
+});

@@ -18,11 +18,18 @@ export interface Action<S> {
   next: S;
 }
 
-/** Holds in every reachable state; a string result is a violation with that explanation. */
+/**
+ * Holds in every reachable state; a string result is a violation with that
+ * explanation. An invariant about change (a value that must never decrease)
+ * reads `previous`, the state the action started from (undefined for an
+ * initial state), and sets `everyStep` so that it is checked on every action
+ * taken, also those leading to a state already known.
+ */
 export interface Invariant<S> {
   name: string;
   /** true when the invariant holds; false, or a string saying what is wrong, when it does not. */
-  holds(state: S): boolean | string;
+  holds(state: S, previous?: S): boolean | string;
+  everyStep?: boolean;
 }
 
 /** Must be reached in at least one explored state. */

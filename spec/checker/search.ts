@@ -103,10 +103,34 @@ export function search<S>(model: Model<S>, options: SearchOptions = {}): SearchR
   const frontier: Array<Frame<S>> = [];
   let head = 0; // breadth-first: queue from `head`; depth-first: stack at the end
 
-  const discover = (state: S, parent: number, label: string, depth: number): void => {
+  const stepInvariants = model.invariants.filter((invariant) => invariant.everyStep);
+  const firstViolation = (state: S, previous: S | undefined, invariants: typeof model.invariants) => {
+    for (const invariant of invariants) {
+      const verdict = invariant.holds(state, previous);
+      if (verdict !== true)
+        return { invariant: invariant.name, message: typeof verdict === "string" ? verdict : undefined };
+    }
+    return undefined;
+  };
+  const remember = (key: string, parent: number, label: string, depth: number): number => {
+    const id = keys.length;
+    keys.push(key);
+    parents.push(parent);
+    labels.push(label);
+    depths.push(depth);
+    return id;
+  };
+
+  const discover = (state: S, parent: number, label: string, depth: number, previous?: S): void => {
     const key = keyOf(state);
     const known = index.get(key);
     if (known !== undefined) {
+      // A change invariant judges the action, not the state: an action into a known state can break it.
+      const broken = previous === undefined ? undefined : firstViolation(state, previous, stepInvariants);
+      if (broken) {
+        found = { id: remember(key, parent, label, depth), ...broken };
+        return;
+      }
       // Depth-first search can meet a state again on a shorter path; explore it
       // again from there so the depth bound cuts no state it should reach.
       if (strategy === "dfs" && depth < depths[known]!) {
@@ -117,23 +141,17 @@ export function search<S>(model: Model<S>, options: SearchOptions = {}): SearchR
       }
       return;
     }
-    if (keys.length >= maxStates) {
+    if (index.size >= maxStates) {
       stateBoundHit = true;
       return;
     }
-    const id = keys.length;
+    const id = remember(key, parent, label, depth);
     index.set(key, id);
-    keys.push(key);
-    parents.push(parent);
-    labels.push(label);
-    depths.push(depth);
     if (depth > deepest) deepest = depth;
-    for (const invariant of model.invariants) {
-      const verdict = invariant.holds(state);
-      if (verdict !== true) {
-        found = { id, invariant: invariant.name, message: typeof verdict === "string" ? verdict : undefined };
-        return;
-      }
+    const broken = firstViolation(state, previous, model.invariants);
+    if (broken) {
+      found = { id, ...broken };
+      return;
     }
     model.sometimes.forEach((property, i) => {
       if (sometimesDepth[i] === undefined && property.reached(state)) sometimesDepth[i] = depth;
@@ -142,7 +160,7 @@ export function search<S>(model: Model<S>, options: SearchOptions = {}): SearchR
   };
 
   const elapsed = () => performance.now() - started;
-  const rate = (ms: number) => (ms > 0 ? Math.round((keys.length * 1000) / ms) : keys.length);
+  const rate = (ms: number) => (ms > 0 ? Math.round((index.size * 1000) / ms) : index.size);
 
   for (const state of model.initialStates()) {
     discover(state, -1, INITIAL_LABEL, 0);
@@ -172,7 +190,7 @@ export function search<S>(model: Model<S>, options: SearchOptions = {}): SearchR
     }
     for (const action of actions) {
       transitions++;
-      discover(action.next, frame.id, action.label, depth + 1);
+      discover(action.next, frame.id, action.label, depth + 1, frame.state);
       if (found) break;
     }
     if (progress && (++expansions & 255) === 0) {
@@ -181,7 +199,7 @@ export function search<S>(model: Model<S>, options: SearchOptions = {}): SearchR
         lastProgress = now;
         const pending = strategy === "bfs" ? frontier.length - head : frontier.length;
         progress(
-          `check: ${keys.length} states, ${transitions} transitions, depth ${deepest}, ` +
+          `check: ${index.size} states, ${transitions} transitions, depth ${deepest}, ` +
             `${pending} queued, ${rate(now - started)} states/s`,
         );
       }
@@ -206,7 +224,7 @@ export function search<S>(model: Model<S>, options: SearchOptions = {}): SearchR
     boundsHit,
     violation,
     stats: {
-      distinctStates: keys.length,
+      distinctStates: index.size,
       transitions,
       maxDepth: deepest,
       elapsedMs,
