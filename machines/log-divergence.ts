@@ -38,7 +38,11 @@ export function epochStartsOf(recordEpochs: readonly number[], baseOffset = 0): 
  * latest epoch, otherwise the start of the next epoch. Undefined when the log
  * is empty or every epoch in it is above `epoch`.
  */
-export function endOffsetForEpoch(starts: readonly EpochStart[], logEndOffset: number, epoch: number): EpochEnd {
+export function endOffsetForEpoch(
+  starts: readonly EpochStart[],
+  logEndOffset: number,
+  epoch: number,
+): EpochEnd {
   let found = -1;
   for (let i = 0; i < starts.length; i++) if (starts[i]!.epoch <= epoch) found = i;
   if (found === -1) return undefinedEpochEnd;

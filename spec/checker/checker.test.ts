@@ -301,6 +301,25 @@ describe("chronik check", () => {
     expect(err).toContain("no models are registered");
   });
 
+  it("--all checks every model and ends with one summary line each", async () => {
+    const { code, out } = await run(["check", "--all"], [registry[1]!, registry[0]!]);
+    expect(code).toBe(1); // buggy-mutex fails
+    const summaries = out.split("\n\n").at(-1)!.trim().split("\n");
+    expect(summaries).toHaveLength(2);
+    expect(summaries[0]).toMatch(/^fixed-mutex: no violation/);
+    expect(summaries[1]).toMatch(/^buggy-mutex: VIOLATED MutualExclusion/);
+    const { code: passing } = await run(["check", "--all"], [registry[1]!]);
+    expect(passing).toBe(0);
+  });
+
+  it("refuses --all with a model or with bounds, and no model at all", async () => {
+    expect((await run(["check", "--all", "fixed-mutex"])).code).toBe(2);
+    expect((await run(["check", "--all", "--depth", "3"])).code).toBe(2);
+    const none = await run(["check"]);
+    expect(none.code).toBe(2);
+    expect(none.err).toContain("which model?");
+  });
+
   it("exits 2 on a bad flag value", async () => {
     const { code } = await run(["check", "fixed-mutex", "--depth", "x"]);
     expect(code).toBe(2);

@@ -57,6 +57,13 @@ export interface Model<S> {
    * changed leaves are printed step by step. Defaults to the state itself.
    */
   describe?(state: S): string | Record<string, unknown>;
+  /**
+   * When an initial state was reached by a scripted prefix of actions from a
+   * fresh system, their labels: a transcript from that state begins with them.
+   * A list when there is one initial state; a function of the initial state
+   * when there are several.
+   */
+  prelude?: string[] | ((initial: S) => string[]);
 }
 
 /** The registry's entry for one model (spec/models/index.ts). */

@@ -19,7 +19,11 @@ export function formatViolation<S>(model: Model<S>, violation: Violation<S>): st
     const changes = i === 0 ? render(views[0]) : changed(views[i - 1], views[i]);
     return `  ${String(i).padStart(numberWidth)}  ${step.label.padEnd(labelWidth)}  ${changes}`;
   });
-  return [heading, ...lines].join("\n");
+  const script =
+    typeof model.prelude === "function" ? model.prelude(violation.path[0]!.state) : (model.prelude ?? []);
+  const prelude =
+    script.length === 0 ? [] : [`  Step 0 is reached from a fresh start by: ${script.join("; ")}`];
+  return [heading, ...prelude, ...lines].join("\n");
 }
 
 /** One line: outcome, counts, time, rate, and the sometimes properties. */

@@ -10,7 +10,7 @@
  * state, so the model's actions must be deterministic.
  */
 import type { Model } from "./model.ts";
-import { canonicalize } from "./serialize.ts";
+import { Fingerprinter } from "./serialize.ts";
 
 export interface SearchOptions {
   /** "bfs" (default) finds shortest counterexamples; "dfs" goes deep first. */
@@ -85,7 +85,9 @@ export function search<S>(model: Model<S>, options: SearchOptions = {}): SearchR
     options.progress === undefined ? (line: string) => process.stderr.write(`${line}\n`) : options.progress;
   const progressIntervalMs = options.progressIntervalMs ?? 500;
 
-  const keyOf = (state: S): string => canonicalize(model.canonicalize ? model.canonicalize(state) : state);
+  const fingerprints = new Fingerprinter();
+  const keyOf = (state: S): string =>
+    fingerprints.key(model.canonicalize ? model.canonicalize(state) : state);
   const index = new Map<string, number>();
   const keys: string[] = [];
   const parents: number[] = [];

@@ -1,16 +1,68 @@
 /**
  * The cluster models `chronik check` knows, with the bounds CI explores them
- * to.
+ * to (`npm run check`; docs/MODEL_CHECKING.md reports them and deeper ones).
  */
 import type { Model, ModelEntry } from "../checker/model.ts";
 import { createQuorumModel } from "./quorum.ts";
+import { n1DivergesFromN2, n1LeadsEpoch1, n4CaughtUp } from "./quorum-scenarios.ts";
 
 export const models: ModelEntry[] = [
   {
     name: "quorum",
     description:
-      "3 voters running the real Raft quorum machine: elections, lost messages, a crash and restart",
-    create: () => createQuorumModel({ maxEpoch: 1, maxCrashes: 1, maxMessages: 3 }) as Model<unknown>,
-    ciBounds: { depth: 7, maxStates: 30_000 },
+      "3 voters running the real Raft quorum machine from a fresh start: pre-vote and vote, " +
+      "lost, duplicated and reordered messages, a crash and restart, time passing",
+    create: () =>
+      createQuorumModel({
+        maxEpoch: 2,
+        maxCrashes: 1,
+        maxTicks: 1,
+        maxDuplicates: 1,
+        maxMessages: 3,
+        mustReach: ["a leader is elected", "a vote is refused", "a node crashes and restarts"],
+      }) as Model<unknown>,
+    ciBounds: { depth: 8, maxStates: 1_000_000 },
+  },
+  {
+    name: "quorum-log",
+    description:
+      "the Raft quorum with a leader in place: appends, Fetch, commits, check-quorum resignation, " +
+      "leader failure and re-election, a diverging follower truncated",
+    create: () =>
+      createQuorumModel({
+        scripts: [n1LeadsEpoch1, n1DivergesFromN2],
+        maxEpoch: 2,
+        maxAppends: 2,
+        maxCrashes: 1,
+        maxTicks: 2,
+        maxDuplicates: 1,
+        maxMessages: 3,
+        mustReach: [
+          "a record is committed",
+          "a leader fails over",
+          "a leader resigns",
+          "a node crashes and restarts",
+          "a follower truncates its log",
+        ],
+      }) as Model<unknown>,
+    ciBounds: { depth: 7, maxStates: 1_000_000 },
+  },
+  {
+    name: "quorum-membership",
+    description:
+      "3 voters and an observer that has caught up: AddRaftVoter makes it a voter, RemoveRaftVoter " +
+      "removes one, with the voters records replicated and committed under a lossy network",
+    create: () =>
+      createQuorumModel({
+        voters: [1, 2, 3],
+        observers: [4],
+        scripts: [n4CaughtUp],
+        maxEpoch: 1,
+        maxMembershipRequests: 2,
+        maxDuplicates: 1,
+        maxMessages: 3,
+        mustReach: ["a voter is added", "a voter is removed"],
+      }) as Model<unknown>,
+    ciBounds: { depth: 12, maxStates: 1_000_000 },
   },
 ];

@@ -8,11 +8,11 @@
  * event in a great many global states, and rebuilding a snapshot and running
  * the transition is by far the most expensive part of exploring one. The
  * cache is keyed by the canonical serialization of (state value, context,
- * event), so it is exact; results are shared between states, which is safe
+ * event, as fingerprints), so it is exact; results are shared between states, which is safe
  * because models treat every state as immutable.
  */
 import { type AnyStateMachine, initialTransition, transition } from "xstate";
-import { canonicalize } from "../checker/serialize.ts";
+import { Fingerprinter } from "../checker/serialize.ts";
 
 /** A machine's state as plain data: what a model stores for one running instance. */
 export interface MachineNode<Context> {
@@ -53,6 +53,7 @@ export function createStepper<Context, Event extends { type: string }, Input>(
   machine: AnyStateMachine,
 ): MachineStepper<Context, Event, Input> {
   const cache = new Map<string, Stepped<Context>>();
+  const fingerprints = new Fingerprinter();
   const stats = { hits: 0, misses: 0 };
 
   function remember(key: string, result: Stepped<Context>): Stepped<Context> {
@@ -75,7 +76,7 @@ export function createStepper<Context, Event extends { type: string }, Input>(
   return {
     stats,
     start(input: Input): Stepped<Context> {
-      const key = canonicalize(["start", input]);
+      const key = `start ${fingerprints.key(input)}`;
       const known = cache.get(key);
       if (known !== undefined) {
         stats.hits++;
@@ -87,7 +88,7 @@ export function createStepper<Context, Event extends { type: string }, Input>(
     },
     step(node: MachineNode<Context>, event: Event): Stepped<Context> {
       if (node.done) throw new Error(`model: ${event.type} sent to a machine in a final state`);
-      const key = canonicalize([node.value, node.context, event]);
+      const key = `${fingerprints.key(node.value)} ${fingerprints.key(node.context)} ${fingerprints.key(event)}`;
       const known = cache.get(key);
       if (known !== undefined) {
         stats.hits++;

@@ -1,374 +1,395 @@
 /**
- * The Quorum model: three voters, each the real Raft quorum machine, stepped
- * through xstate's pure `transition()`; the model only routes what the machine
- * asks to send. A node is plain data (its state value and context, rebuilt
- * with `machine.resolveState` to step it), the network a bounded multiset of
- * messages in flight (a sorted array; sends beyond its capacity are lost), and
- * the environment may deliver or drop any message, fire a node's election
- * timer, crash a node (keeping only its persisted quorum state and its durable
- * log) and restart it from the machine's input.
+ * The Quorum model: voters and observers, each running the real Raft quorum
+ * machine (stepped through xstate's pure `transition()` by machine-stepper.ts),
+ * with the adapter's part (logs, Fetch, effects) in quorum-runtime.ts. The
+ * environment may:
+ * - deliver any message in flight, in any order, drop it, or duplicate it;
+ * - fire a node's election timer; let time pass (a clock tick to every node,
+ *   which is what makes followers grant pre-votes again and leaders resign
+ *   when a majority stops fetching);
+ * - have a follower fetch from its leader, or an observer fetch from a voter;
+ * - have the leader append a client record;
+ * - send AddRaftVoter or RemoveRaftVoter to the leader;
+ * - crash a node (it keeps only its quorum-state file and its log) and
+ *   restart it from them.
  *
- * Bounds that keep the space finite: no election timer fires on a node whose
- * epoch has reached `maxEpoch`, at most `maxCrashes` crashes, at most
- * `maxMessages` messages in flight.
- *
- * Not yet modelled: the observer joining as a voter, voter removal, fetches
- * and the clock (check-quorum resignation), message duplication.
+ * Budgets keep the space finite: epochs, crashes, ticks, duplicates, appends,
+ * membership requests and messages in flight are bounded by the options. A
+ * configuration may begin from a scripted prefix: a list of action labels taken
+ * from the fresh cluster, through the same machines, to reach a starting point
+ * (an established leader, say) from which every interleaving is explored.
  */
-import { initialTransition, transition } from "xstate";
-import {
-  type Context,
-  type Event,
-  type Input,
-  type LogPosition,
-  type QuorumConfig,
-  type RaftQuorumMachine,
-  raftQuorumMachine,
-} from "../../machines/raft-quorum.ts";
-import type { Action, Model } from "../checker/model.ts";
+import { type QuorumConfig, type RaftQuorumMachine, raftQuorumMachine } from "../../machines/raft-quorum.ts";
+import type { Action, Invariant, Model, Sometimes } from "../checker/model.ts";
 import { canonicalize } from "../checker/serialize.ts";
 import {
   type ClusterView,
   ElectionSafety,
-  emptyHistory,
+  EpochsMonotonic,
+  HighWatermarkValid,
+  LeaderCompleteness,
+  LogMatching,
+  MetadataLogMatching,
+  OneMembershipChangeAtATime,
   observeLeaders,
-  type QuorumLeaderSeen,
-  type QuorumRole,
 } from "../invariants/index.ts";
+import { createStepper } from "./machine-stepper.ts";
+import { createQuorumRuntime, type QuorumStepper } from "./quorum-runtime.ts";
+import {
+  isUp,
+  logSummary,
+  messageLabel,
+  type QuorumNode,
+  type QuorumState,
+  roleOf,
+  sortMessages,
+  who,
+} from "./quorum-state.ts";
 
 export interface QuorumModelOptions {
   /** The machine every node runs; a mutant from `raftQuorumMachine.provide(...)` for the mutation suite. */
   machine?: RaftQuorumMachine;
-  /** Node ids of the voters. Default [1, 2, 3]. */
+  /** The voters before any voters record. Default [1, 2, 3]. */
   voters?: number[];
-  /** No election timer fires on a node already in this epoch. Default 3. */
+  /** Nodes that start as observers. Default none. */
+  observers?: number[];
+  /** No election timer fires on a node already in this epoch. Default 2. */
   maxEpoch?: number;
-  /** How many crashes a run may have in all. Default 1. */
   maxCrashes?: number;
+  /** Clock ticks in all; each is `fetchTimeoutMs`. */
+  maxTicks?: number;
+  maxDuplicates?: number;
+  /** Client records the leaders append in all. */
+  maxAppends?: number;
+  /** AddRaftVoter and RemoveRaftVoter requests in all. */
+  maxMembershipRequests?: number;
   /** Messages in flight at most; a send beyond it is lost. Default 4. */
   maxMessages?: number;
+  /** Messages may be dropped. Default true. */
+  drops?: boolean;
+  /**
+   * Starting points, each the action labels taken from the fresh cluster to
+   * reach it. Default: the fresh cluster itself.
+   */
+  scripts?: string[][];
+  /** Which of `quorumSometimes` must be reached. Default: all of them. */
+  mustReach?: QuorumSometimesName[];
 }
 
-/** What persistQuorumState wrote: the quorum-state file. */
-export interface Persisted {
-  epoch: number;
-  votedFor: number | null;
-}
+export const config: QuorumConfig = { fetchTimeoutMs: 1_000, checkQuorumTimeoutMs: 2_000 };
 
-export interface QuorumNode {
-  id: number;
-  up: boolean;
-  /** The machine's state value while up; "down" while crashed. */
-  value: string;
-  /** The machine's context while up; null while crashed. */
-  context: Context | null;
-  persisted: Persisted;
-  /** The durable log's end, as the machine last knew it (survives a crash). */
-  log: LogPosition;
-}
+/** The `sometimes` properties this model knows, by name. */
+export const quorumSometimes = {
+  "a leader is elected": (s: QuorumState) => s.ghost.leaders.length > 0,
+  "a vote is refused": (s: QuorumState) =>
+    s.messages.some((m) => m.kind === "event" && m.event.type === "vote.answered" && !m.event.granted),
+  "a record is committed": (s: QuorumState) => s.ghost.committed.some((e) => e.record.startsWith("r")),
+  "a leader fails over": (s: QuorumState) => new Set(s.ghost.leaders.map((l) => l.nodeId)).size > 1,
+  "a leader resigns": (s: QuorumState) => s.nodes.some((n) => roleOf(n) === "resigned"),
+  "a node crashes and restarts": (s: QuorumState) => s.spent.restarts > 0,
+  "a voter is added": (s: QuorumState) => s.ghost.votersAdded > 0,
+  "a voter is removed": (s: QuorumState) => s.ghost.votersRemoved > 0,
+  "a follower truncates its log": (s: QuorumState) => s.ghost.truncations > 0,
+} satisfies Record<string, (s: QuorumState) => boolean>;
 
-export type MessageEvent = Extract<
-  Event,
-  { type: "vote.requested" | "vote.answered" | "leader.announced" | "leader.resigned" }
->;
-
-export interface Message {
-  from: number;
-  to: number;
-  event: MessageEvent;
-}
-
-export interface QuorumState {
-  nodes: QuorumNode[];
-  /** In flight, a multiset kept sorted by canonical serialization. */
-  messages: Message[];
-  /** Ghost: every (epoch, leader) seen so far, sorted. */
-  leaders: QuorumLeaderSeen[];
-  crashes: number;
-  restarts: number;
-  /** Ghost: the first time a node persisted an epoch below one it had persisted before. */
-  epochRegression: string | null;
-}
-
-const config: QuorumConfig = { fetchTimeoutMs: 1_000, checkQuorumTimeoutMs: 2_000 };
+export type QuorumSometimesName = keyof typeof quorumSometimes;
 
 export function createQuorumModel(options: QuorumModelOptions = {}): Model<QuorumState> {
-  const machine = options.machine ?? raftQuorumMachine;
   const voters = options.voters ?? [1, 2, 3];
-  const maxEpoch = options.maxEpoch ?? 3;
-  const maxCrashes = options.maxCrashes ?? 1;
+  const observers = options.observers ?? [];
+  const allIds = [...voters, ...observers].sort((a, b) => a - b);
+  const maxEpoch = options.maxEpoch ?? 2;
   const maxMessages = options.maxMessages ?? 4;
+  const budget = {
+    ticks: options.maxTicks ?? 0,
+    crashes: options.maxCrashes ?? 0,
+    duplicates: options.maxDuplicates ?? 0,
+    appends: options.maxAppends ?? 0,
+    membershipRequests: options.maxMembershipRequests ?? 0,
+  };
+  const drops = options.drops ?? true;
+  const stepper: QuorumStepper = createStepper(options.machine ?? raftQuorumMachine);
+  const runtime = createQuorumRuntime({ stepper, initialVoters: voters, maxMessages, config });
 
-  type Snapshot = ReturnType<typeof machine.resolveState>;
-  type Effect = { type: string; params?: unknown };
-
-  /** A node's new snapshot and effects folded into the model state. */
-  function apply(
-    state: QuorumState,
-    id: number,
-    snapshot: Snapshot,
-    effects: readonly Effect[],
-  ): QuorumState {
-    let epochRegression = state.epochRegression;
-    let messages = [...state.messages];
-    const old = state.nodes.find((n) => n.id === id)!;
-    let persisted = old.persisted;
-    const send = (to: number, event: MessageEvent) => {
-      if (messages.length < maxMessages) messages.push({ from: id, to, event });
-    };
-    for (const effect of effects) {
-      const p = effect.params as Record<string, never>;
-      switch (effect.type) {
-        case "persistQuorumState": {
-          const written = p as unknown as Persisted;
-          if (written.epoch < persisted.epoch && epochRegression === null)
-            epochRegression = `n${id} persisted epoch ${written.epoch} after epoch ${persisted.epoch}`;
-          persisted = { epoch: written.epoch, votedFor: written.votedFor };
-          break;
-        }
-        case "sendVoteRequests": {
-          const r = p as unknown as {
-            epoch: number;
-            preVote: boolean;
-            lastEpoch: number;
-            endOffset: number;
-            voters: number[];
-          };
-          for (const to of r.voters) {
-            send(to, {
-              type: "vote.requested",
-              candidateId: id,
-              epoch: r.epoch,
-              lastEpoch: r.lastEpoch,
-              endOffset: r.endOffset,
-              preVote: r.preVote,
-            });
-          }
-          break;
-        }
-        case "sendVoteAnswer": {
-          const a = p as unknown as { to: number; epoch: number; granted: boolean; preVote: boolean };
-          send(a.to, {
-            type: "vote.answered",
-            voterId: id,
-            epoch: a.epoch,
-            granted: a.granted,
-            preVote: a.preVote,
-          });
-          break;
-        }
-        case "sendBeginQuorumEpoch":
-        case "sendEndQuorumEpoch": {
-          const b = p as unknown as { epoch: number; leaderId: number; voters: number[] };
-          const type = effect.type === "sendBeginQuorumEpoch" ? "leader.announced" : "leader.resigned";
-          for (const to of b.voters) send(to, { type, leaderId: b.leaderId, epoch: b.epoch });
-          break;
-        }
-        default:
-          break; // timers, log appends, high watermark: nothing for this model to route
-      }
-    }
-    messages = sortMessages(messages);
-    const context = snapshot.context as Context;
-    const node: QuorumNode = {
-      id,
-      up: true,
-      value: String(snapshot.value),
-      context,
-      persisted,
-      log: { lastEpoch: context.log.lastEpoch, endOffset: context.log.endOffset },
-    };
-    return withLeaders({
-      ...state,
-      nodes: state.nodes.map((n) => (n.id === id ? node : n)),
-      messages,
-      epochRegression,
-    });
-  }
-
-  function start(state: QuorumState, id: number, input: Input): QuorumState {
-    const [snapshot, effects] = initialTransition(machine, input);
-    return apply(state, id, snapshot as Snapshot, effects as readonly Effect[]);
-  }
-
-  function step(state: QuorumState, node: QuorumNode, event: Event): QuorumState {
-    const snapshot = machine.resolveState({ value: node.value, context: node.context! } as never);
-    const [next, effects] = transition(machine, snapshot, event);
-    return apply(state, node.id, next as Snapshot, effects as readonly Effect[]);
-  }
-
-  function initial(): QuorumState {
+  function fresh(): QuorumState {
     let state: QuorumState = {
-      nodes: voters.map((id) => ({
-        id,
-        up: false,
-        value: "down",
-        context: null,
-        persisted: { epoch: 0, votedFor: null },
-        log: { lastEpoch: 0, endOffset: 0 },
-      })),
+      nodes: allIds.map((id) => ({ id, machine: null, persisted: { epoch: 0, votedFor: null }, log: [] })),
       messages: [],
-      leaders: [],
-      crashes: 0,
-      restarts: 0,
-      epochRegression: null,
+      nowMs: 0,
+      spent: { ticks: 0, crashes: 0, restarts: 0, duplicates: 0, appends: 0, membershipRequests: 0 },
+      ghost: {
+        leaders: [],
+        committed: [],
+        votersAdded: 0,
+        votersRemoved: 0,
+        truncations: 0,
+        epochRegression: null,
+      },
     };
-    for (const id of voters) state = start(state, id, { nodeId: id, voters, config });
-    return state;
+    for (const id of allIds) state = runtime.start(state, id);
+    return withLeaders(state);
   }
 
-  function actions(state: QuorumState): Array<Action<QuorumState>> {
+  function scripted(script: readonly string[]): QuorumState {
+    let state = fresh();
+    for (const label of script) {
+      const taken = actions(state, { scripted: true }).find((a) => a.label === label);
+      if (taken === undefined) {
+        throw new Error(
+          `quorum model: scripted step "${label}" is not enabled; enabled: ${actions(state)
+            .map((a) => a.label)
+            .join(" | ")}`,
+        );
+      }
+      state = taken.next;
+    }
+    // The script's budget is its own: exploration starts with the full budget.
+    return { ...state, spent: { ...state.spent, ...zeroBudget } };
+  }
+
+  /** A script may drop messages, and spend budgets, even where exploration may not. */
+  function actions(state: QuorumState, mode = { scripted: false }): Array<Action<QuorumState>> {
     const out: Array<Action<QuorumState>> = [];
+    const add = (label: string, next: QuorumState) => out.push({ label, next: withLeaders(next) });
+    // A script is not limited by the exploration's budgets (and does not spend them: initial() resets).
+    const allows = (what: keyof typeof budget) => mode.scripted || state.spent[what] < budget[what];
+    const spend = (s: QuorumState, what: keyof QuorumState["spent"]): QuorumState => ({
+      ...s,
+      spent: { ...s.spent, [what]: s.spent[what] + 1 },
+    });
+
     const seen = new Set<string>();
     state.messages.forEach((message, i) => {
       const key = canonicalize(message);
       if (seen.has(key)) return; // identical copies lead to identical states
       seen.add(key);
-      const rest = state.messages.filter((_, j) => j !== i);
-      const target = state.nodes.find((n) => n.id === message.to)!;
+      const rest = { ...state, messages: state.messages.filter((_, j) => j !== i) };
       const name = messageLabel(message);
-      if (target.up) {
-        out.push({
-          label: `${name} delivered`,
-          next: step({ ...state, messages: rest }, target, message.event),
-        });
+      const target = state.nodes.find((n) => n.id === message.to)!;
+      if (isUp(target)) {
+        const delivered =
+          message.kind === "fetch"
+            ? runtime.receiveFetch(rest, message)
+            : message.kind === "fetchAnswer"
+              ? runtime.receiveFetchAnswer(rest, message)
+              : runtime.step(rest, message.to, message.event);
+        add(`${name} delivered`, delivered);
       }
-      out.push({ label: `${name} dropped`, next: { ...state, messages: rest } });
+      if (drops || mode.scripted) add(`${name} dropped`, rest);
+      if (allows("duplicates") && state.messages.length < maxMessages) {
+        add(
+          `${name} duplicated`,
+          spend({ ...state, messages: sortMessages([...state.messages, message]) }, "duplicates"),
+        );
+      }
     });
+
     for (const node of state.nodes) {
-      if (node.up) {
-        if (node.value !== "leader" && node.context!.epoch < maxEpoch) {
-          out.push({
-            label: `n${node.id} election timeout (${node.value}, epoch ${node.context!.epoch})`,
-            next: step(state, node, { type: "election.timedOut" }),
-          });
-        }
-        if (state.crashes < maxCrashes) {
-          const down: QuorumNode = { ...node, up: false, value: "down", context: null };
-          out.push({
-            label: `n${node.id} crashes`,
-            next: {
-              ...state,
-              nodes: state.nodes.map((n) => (n.id === node.id ? down : n)),
-              crashes: state.crashes + 1,
-            },
-          });
-        }
-      } else {
-        const restarted = start({ ...state, restarts: state.restarts + 1 }, node.id, {
-          nodeId: node.id,
-          voters,
-          config,
-          persisted: node.persisted,
-          log: node.log,
-        });
-        out.push({
-          label: `n${node.id} restarts (epoch ${node.persisted.epoch}, voted ${who(node.persisted.votedFor)})`,
-          next: restarted,
+      if (!isUp(node)) {
+        const restarted = runtime.start(spend(state, "restarts"), node.id);
+        add(
+          `n${node.id} restarts (epoch ${node.persisted.epoch}, voted ${who(node.persisted.votedFor)}, log ${node.log.length})`,
+          restarted,
+        );
+        continue;
+      }
+      const context = node.machine.context;
+      const role = roleOf(node);
+      const isVoter = context.voters.includes(node.id);
+      if (role !== "leader" && (isVoter || role === "follower") && context.epoch < maxEpoch) {
+        add(
+          `n${node.id} election timeout (${role}, epoch ${context.epoch})`,
+          runtime.step(state, node.id, { type: "election.timedOut" }),
+        );
+      }
+      for (const to of fetchTargets(node)) {
+        const fetch = runtime.fetchOf(node, to);
+        if (state.messages.length >= maxMessages) break;
+        if (state.messages.some((m) => canonicalize(m) === canonicalize(fetch))) continue;
+        add(`n${node.id} fetches from n${to}`, {
+          ...state,
+          messages: sortMessages([...state.messages, fetch]),
         });
       }
+      if (role === "leader") {
+        if (allows("appends")) {
+          const record = `r${state.spent.appends + 1}`;
+          const log = [...node.log, { epoch: context.epoch, record }];
+          const appended = {
+            ...spend(state, "appends"),
+            nodes: state.nodes.map((n) => (n.id === node.id ? { ...n, log } : n)),
+          };
+          add(
+            `n${node.id} appends ${record}`,
+            runtime.step(appended, node.id, {
+              type: "log.appended",
+              endOffset: log.length,
+              lastEpoch: context.epoch,
+            }),
+          );
+        }
+        if (allows("membershipRequests")) {
+          const requested = spend(state, "membershipRequests");
+          for (const id of allIds) {
+            const type = context.voters.includes(id) ? "voter.removeRequested" : "voter.addRequested";
+            const name = type === "voter.addRequested" ? "AddRaftVoter" : "RemoveRaftVoter";
+            add(`${name}(n${id}) to n${node.id}`, runtime.step(requested, node.id, { type, nodeId: id }));
+          }
+        }
+      }
+      if (allows("crashes")) {
+        add(`n${node.id} crashes`, {
+          ...spend(state, "crashes"),
+          nodes: state.nodes.map((n) => (n.id === node.id ? { ...n, machine: null } : n)),
+        });
+      }
+    }
+
+    if (allows("ticks")) {
+      let ticked = spend({ ...state, nowMs: state.nowMs + config.fetchTimeoutMs }, "ticks");
+      for (const node of ticked.nodes) {
+        if (isUp(node)) ticked = runtime.step(ticked, node.id, { type: "clock.ticked", nowMs: ticked.nowMs });
+      }
+      add(`time passes (now ${ticked.nowMs} ms)`, ticked);
     }
     return out;
   }
 
+  /** A follower fetches from its leader; an observer that knows no leader asks the voters. */
+  function fetchTargets(node: QuorumNode & { machine: NonNullable<QuorumNode["machine"]> }): number[] {
+    const context = node.machine.context;
+    if (roleOf(node) === "follower" && context.leaderId !== null) return [context.leaderId];
+    if (roleOf(node) === "unattached" && !context.voters.includes(node.id))
+      return context.voters.filter((id) => id !== node.id);
+    return [];
+  }
+
+  const views = new WeakMap<QuorumState, ClusterView>();
+  const view = (s: QuorumState): ClusterView => {
+    let v = views.get(s);
+    if (v === undefined) {
+      v = clusterView(s);
+      views.set(s, v);
+    }
+    return v;
+  };
+  const shared = (
+    invariant: { name: string; check(v: ClusterView, p?: ClusterView): string | null },
+    everyStep = false,
+  ) =>
+    ({
+      name: invariant.name,
+      everyStep,
+      holds: (s: QuorumState, previous?: QuorumState) =>
+        invariant.check(view(s), previous === undefined ? undefined : view(previous)) ?? true,
+    }) satisfies Invariant<QuorumState>;
+
+  const scripts = options.scripts ?? [[]];
+  // Built once: the checker replays counterexamples from these very objects, and prelude() finds them by identity.
+  const initials = scripts.map(scripted);
+  const mustReach = options.mustReach ?? (Object.keys(quorumSometimes) as QuorumSometimesName[]);
   return {
-    initialStates: () => [initial()],
-    actions,
+    initialStates: () => initials,
+    actions: (s) => actions(s),
     invariants: [
-      {
-        name: "ElectionSafety",
-        holds: (s) => ElectionSafety.check(clusterView(s)) ?? true,
-      },
+      shared(ElectionSafety),
+      shared(LogMatching),
+      shared(LeaderCompleteness),
+      shared(MetadataLogMatching),
+      shared(OneMembershipChangeAtATime),
+      shared(HighWatermarkValid, true),
       {
         name: "EpochsMonotonic",
-        holds: (s) => {
-          if (s.epochRegression !== null) return s.epochRegression;
-          const behind = s.nodes.find((n) => n.up && n.context!.epoch < n.persisted.epoch);
-          return behind === undefined
-            ? true
-            : `n${behind.id} runs in epoch ${behind.context!.epoch} below its persisted epoch ${behind.persisted.epoch}`;
-        },
+        everyStep: true,
+        holds: (s, previous) =>
+          s.ghost.epochRegression ??
+          (previous === undefined ? null : EpochsMonotonic.check(view(s), view(previous))) ??
+          true,
       },
     ],
-    sometimes: [
-      { name: "a leader is elected", reached: (s) => s.leaders.length > 0 },
-      {
-        name: "a vote is refused",
-        reached: (s) => s.messages.some((m) => m.event.type === "vote.answered" && !m.event.granted),
-      },
-      { name: "a node crashes and restarts", reached: (s) => s.restarts > 0 },
-    ],
+    sometimes: mustReach.map((name): Sometimes<QuorumState> => ({ name, reached: quorumSometimes[name] })),
+    // One leaf per fact, so a transcript line shows only what the step changed.
     describe: (s) => {
-      const view: Record<string, unknown> = {};
+      const shown: Record<string, unknown> = {};
       for (const n of s.nodes) {
-        view[`n${n.id}`] = n.up
-          ? `${n.value} epoch ${n.context!.epoch} voted ${who(n.context!.votedFor)} leader ${who(n.context!.leaderId)}`
-          : `down (persisted epoch ${n.persisted.epoch}, voted ${who(n.persisted.votedFor)})`;
+        const c = n.machine?.context;
+        shown[`n${n.id}`] =
+          c === undefined
+            ? {
+                role: "down",
+                epoch: n.persisted.epoch,
+                voted: who(n.persisted.votedFor),
+                log: logSummary(n.log),
+              }
+            : {
+                role: roleOf(n),
+                epoch: c.epoch,
+                voted: who(c.votedFor),
+                leader: who(c.leaderId),
+                voters: `[${c.voters.join(",")}]`,
+                hw: c.highWatermark,
+                log: logSummary(n.log),
+              };
       }
-      view.inFlight = s.messages.map(messageLabel).join("; ") || "none";
-      view.leaders = s.leaders.map((l) => `epoch ${l.epoch}: n${l.nodeId}`).join(", ") || "none";
-      return view;
+      const inFlight: Record<string, string> = {};
+      for (const m of s.messages) {
+        const label = messageLabel(m);
+        inFlight[label] = inFlight[label] === undefined ? "in flight" : `${inFlight[label]} +1`;
+      }
+      if (s.messages.length > 0) shown.net = inFlight;
+      shown.committed = logSummary(s.ghost.committed);
+      return shown;
     },
+    prelude: (s) => scripts[initials.indexOf(s)] ?? [],
   };
 }
 
-function who(id: number | null): string {
-  return id === null ? "none" : `n${id}`;
-}
-
-function sortMessages(messages: Message[]): Message[] {
-  return messages
-    .map((m) => [canonicalize(m), m] as const)
-    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-    .map(([, m]) => m);
-}
-
-/** A transcript name for a message: `n2→n1 Vote(epoch 2, pre)`. */
-export function messageLabel(m: Message): string {
-  const e = m.event;
-  const route = `n${m.from}→n${m.to}`;
-  switch (e.type) {
-    case "vote.requested":
-      return `${route} Vote(epoch ${e.epoch}${e.preVote ? ", pre" : ""}, log ${e.lastEpoch}:${e.endOffset})`;
-    case "vote.answered":
-      return `${route} VoteAnswer(epoch ${e.epoch}${e.preVote ? ", pre" : ""}, ${e.granted ? "granted" : "refused"})`;
-    case "leader.announced":
-      return `${route} BeginQuorumEpoch(epoch ${e.epoch}, leader n${e.leaderId})`;
-    case "leader.resigned":
-      return `${route} EndQuorumEpoch(epoch ${e.epoch}, leader n${e.leaderId})`;
-  }
-}
+const zeroBudget = { ticks: 0, crashes: 0, restarts: 0, duplicates: 0, appends: 0, membershipRequests: 0 };
 
 /** The nodes as the shared invariants read them, with the leaders seen so far as history. */
 function clusterView(s: QuorumState): ClusterView {
   return {
-    nodes: s.nodes.map((n) => ({
-      nodeId: n.id,
-      alive: n.up,
-      quorum: {
-        role: (n.up ? n.value : "unattached") as QuorumRole,
-        epoch: n.up ? n.context!.epoch : n.persisted.epoch,
-        votedFor: n.up ? n.context!.votedFor : n.persisted.votedFor,
-        leaderId: n.up ? n.context!.leaderId : null,
-        voters: n.up ? n.context!.voters : [],
-        highWatermark: n.up ? n.context!.highWatermark : 0,
-      },
-      metadataLog: [],
-      appliedMetadataOffset: 0,
-      replicas: {},
-    })),
-    committedMetadata: [],
-    committedMetadataOffset: 0,
+    nodes: s.nodes.map((n) => {
+      const c = n.machine?.context;
+      return {
+        nodeId: n.id,
+        alive: c !== undefined,
+        quorum: {
+          role: (c === undefined
+            ? "unattached"
+            : roleOf(n)) as ClusterView["nodes"][number]["quorum"]["role"],
+          epoch: c?.epoch ?? n.persisted.epoch,
+          votedFor: c === undefined ? n.persisted.votedFor : c.votedFor,
+          leaderId: c?.leaderId ?? null,
+          voters: c?.voters ?? [],
+          highWatermark: c?.highWatermark ?? 0,
+        },
+        metadataLog: n.log.map((e, offset) => ({
+          offset,
+          epoch: e.epoch,
+          record: e.record,
+          ...(e.voters === undefined ? {} : { voters: e.voters }),
+        })),
+        appliedMetadataOffset: c?.highWatermark ?? 0,
+        replicas: {},
+      };
+    }),
+    committedMetadata: s.ghost.committed.map((e, offset) => ({ offset, epoch: e.epoch, record: e.record })),
+    committedMetadataOffset: s.ghost.committed.length,
     partitions: {},
     acked: [],
-    history: { ...emptyHistory, quorumLeaders: s.leaders },
+    history: { quorumLeaders: s.ghost.leaders, partitionLeaders: [] },
   };
 }
 
 /** Records every node now leading, with its epoch, in the ghost history (sorted). */
 function withLeaders(s: QuorumState): QuorumState {
+  const leading = s.nodes.filter(
+    (n) =>
+      roleOf(n) === "leader" &&
+      !s.ghost.leaders.some((l) => l.nodeId === n.id && l.epoch === n.machine!.context.epoch),
+  );
+  if (leading.length === 0) return s;
   const seen = observeLeaders(clusterView(s)).quorumLeaders;
-  if (seen.length === s.leaders.length) return s;
-  const leaders = [...seen].sort((a, b) => a.epoch - b.epoch || a.nodeId - b.nodeId);
-  return { ...s, leaders };
+  return { ...s, ghost: { ...s.ghost, leaders: seen } };
 }
