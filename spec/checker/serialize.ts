@@ -14,12 +14,17 @@
  * therefore go unnoticed; models must build new objects instead.
  */
 export function canonicalize(value: unknown): string {
-  return write(value, new Set());
+  return typeof value === "object" && value !== null ? write(value, new Set()) : writePrimitive(value);
 }
 
 const remembered = new WeakMap<object, string>();
 
 function write(value: unknown, ancestors: Set<object>): string {
+  if (typeof value !== "object" || value === null) return writePrimitive(value);
+  return writeObject(value, ancestors);
+}
+
+function writePrimitive(value: unknown): string {
   switch (typeof value) {
     case "string":
       return JSON.stringify(value);
@@ -38,8 +43,10 @@ function write(value: unknown, ancestors: Set<object>): string {
     case "symbol":
       throw new TypeError(`cannot serialize a ${typeof value} in a model state`);
   }
-  if (value === null) return "null";
-  const object = value as object;
+  return "null";
+}
+
+function writeObject(object: object, ancestors: Set<object>): string {
   const known = remembered.get(object);
   if (known !== undefined) return known;
   if (ancestors.has(object)) throw new TypeError("cannot serialize a cyclic model state");
@@ -98,7 +105,7 @@ export class Fingerprinter {
   }
 
   key(value: unknown): string {
-    if (typeof value !== "object" || value === null) return canonicalize(value);
+    if (typeof value !== "object" || value === null) return writePrimitive(value);
     const known = this.known.get(value);
     if (known !== undefined) return known;
     let content: string;
