@@ -37,6 +37,15 @@ describe("LeaderEpochCache", () => {
     expect(cache.all).toEqual([{ epoch: 3, startOffset: 12n }]);
   });
 
+  it("knows the latest epoch that has records below a log end", () => {
+    const cache = cacheOf([1, 0n], [3, 10n], [4, 25n]);
+    expect(cache.latestEpochBefore(30n)).toBe(4);
+    // Epoch 4 starts at the log end: it has no records yet.
+    expect(cache.latestEpochBefore(25n)).toBe(3);
+    expect(cache.latestEpochBefore(0n)).toBe(null);
+    expect(new LeaderEpochCache().latestEpochBefore(10n)).toBe(null);
+  });
+
   it("round-trips Kafka's checkpoint format and refuses a damaged one", () => {
     const cache = cacheOf([1, 0n], [3, 10n]);
     expect(cache.serialize()).toBe("0\n2\n1 0\n3 10\n");

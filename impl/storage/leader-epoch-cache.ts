@@ -23,6 +23,21 @@ const checkpointVersion = 0;
 export const undefinedEpoch = -1;
 export const undefinedEpochOffset = -1n;
 
+/**
+ * Adds to `starts` the batch's epoch when it is above every one there: how
+ * recovery collects, from scanned batches, the epoch entries a crash kept out
+ * of the checkpoint (see log-recovery.ts). Bounded as the cache is.
+ */
+export function noteEpochStart(
+  starts: EpochEntry[],
+  batch: { partitionLeaderEpoch: number; baseOffset: bigint },
+): void {
+  const epoch = batch.partitionLeaderEpoch;
+  const latest = starts[starts.length - 1];
+  if (epoch < 0 || starts.length >= epochEntriesMax) return;
+  if (latest === undefined || epoch > latest.epoch) starts.push({ epoch, startOffset: batch.baseOffset });
+}
+
 export class LeaderEpochCache {
   private entries: EpochEntry[] = [];
 
@@ -32,6 +47,20 @@ export class LeaderEpochCache {
 
   get latestEpoch(): number | null {
     return this.entries[this.entries.length - 1]?.epoch ?? null;
+  }
+
+  /**
+   * The latest epoch starting below `endOffset`: the newest epoch the log's
+   * records carry. An entry at the log end itself holds no records yet (a
+   * leader records its epoch before its first append), and Kafka lets an
+   * older epoch's records replace it.
+   */
+  latestEpochBefore(endOffset: bigint): number | null {
+    for (let index = this.entries.length - 1; index >= 0; index--) {
+      const entry = this.entries[index]!;
+      if (entry.startOffset < endOffset) return entry.epoch;
+    }
+    return null;
   }
 
   /**

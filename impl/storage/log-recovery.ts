@@ -11,7 +11,7 @@
 import path from "node:path";
 import type { Logger } from "pino";
 import { readFileIfPresent, removeFiles, syncDirectory } from "./durable-file.ts";
-import { LeaderEpochCache } from "./leader-epoch-cache.ts";
+import { type EpochEntry, epochEntriesMax, LeaderEpochCache, noteEpochStart } from "./leader-epoch-cache.ts";
 import { Segment } from "./segment.ts";
 import {
   highWatermarkFileName,
@@ -31,7 +31,7 @@ export async function recoverSegments(options: {
   clean: boolean;
   nowMs: number;
   logger: Logger;
-}): Promise<Segment[]> {
+}): Promise<{ segments: Segment[]; epochStarts: EpochEntry[] }> {
   const { directory, logger, clean } = options;
   const { segmentBaseOffsets, leftoverNames } = await listPartitionDirectory(directory);
   let directoryChanged = false;
@@ -41,6 +41,7 @@ export async function recoverSegments(options: {
     directoryChanged = true;
   }
   const segments: Segment[] = [];
+  const epochStarts: EpochEntry[] = [];
   let droppedFrom = segmentBaseOffsets.length;
   try {
     for (const [position, baseOffset] of segmentBaseOffsets.entries()) {
@@ -58,12 +59,16 @@ export async function recoverSegments(options: {
       }
       const isLast = position === segmentBaseOffsets.length - 1;
       const trustIndexFiles = clean || !isLast;
-      const { segment, cut, indexProblem } = await Segment.load(directory, baseOffset, {
+      const loaded = await Segment.load(directory, baseOffset, {
         indexIntervalBytes: options.indexIntervalBytes,
         trustIndexFiles,
         nowMs: options.nowMs,
       });
+      const { segment, cut, indexProblem } = loaded;
       segments.push(segment);
+      for (const start of loaded.epochStarts) {
+        noteEpochStart(epochStarts, { partitionLeaderEpoch: start.epoch, baseOffset: start.startOffset });
+      }
       if (trustIndexFiles && indexProblem !== null) {
         logger.info(
           { file: segment.path, reason: indexProblem },
@@ -91,7 +96,7 @@ export async function recoverSegments(options: {
     directoryChanged = true;
   }
   if (directoryChanged) await syncDirectory(directory);
-  return segments;
+  return { segments, epochStarts };
 }
 
 export async function loadLeaderEpochs(directory: string, logger: Logger): Promise<LeaderEpochCache> {
@@ -104,6 +109,41 @@ export async function loadLeaderEpochs(directory: string, logger: Logger): Promi
     return new LeaderEpochCache();
   }
   return parsed;
+}
+
+/**
+ * Makes the leader-epoch cache describe the recovered log: entries at or past
+ * its end go (their records were cut), entries before its start are folded
+ * into the one in force there, and an epoch that the scanned batches start
+ * but the checkpoint lacks is added where its first scanned batch is. The
+ * checkpoint is written behind the appends that change it, so a crash can
+ * keep records of a new epoch and lose its entry; PartitionLog writes a
+ * segment's index files only once the epoch checkpoint is durable, so such
+ * records lie in a segment without index files, which recovery scans whole.
+ * Returns whether the cache changed.
+ */
+export function reconcileLeaderEpochs(
+  epochs: LeaderEpochCache,
+  scannedStarts: readonly EpochEntry[],
+  log: { startOffset: bigint; endOffset: bigint },
+  logger: Logger,
+): boolean {
+  let changed = epochs.truncateFromEnd(log.endOffset);
+  const restored: EpochEntry[] = [];
+  for (const start of scannedStarts) {
+    const latest = epochs.latestEpoch;
+    if (latest !== null && start.epoch <= latest) continue;
+    // Only a damaged directory gets here; the cache's bound is an invariant, so stop short of it.
+    if (epochs.all.length >= epochEntriesMax - 1) break;
+    epochs.assign(start.epoch, start.startOffset);
+    restored.push(start);
+  }
+  if (restored.length > 0) {
+    changed = true;
+    const entries = restored.map((entry) => `${entry.epoch}@${entry.startOffset}`);
+    logger.warn({ entries }, "restored leader epochs the checkpoint lacked from the recovered batches");
+  }
+  return epochs.truncateFromStart(log.startOffset) || changed;
 }
 
 export function serializeHighWatermark(offset: bigint): string {

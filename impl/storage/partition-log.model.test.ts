@@ -1,24 +1,35 @@
 /**
  * The log against an in-memory model (an array of batches) under random
- * sequences of appends, reads, truncations, retention, clean reopens and
- * crashes. A crash drops the log without closing it, then damages the active
- * segment past the durable end (a cut at a random byte, or garbage appended);
+ * sequences of appends (as leader and as follower), reads, truncations,
+ * retention, clean reopens and crashes. A crash drops the log without
+ * closing it, then damages the active segment past the durable end (a cut
+ * at a random byte, or garbage appended);
  * after every reopen each batch whose `durable` had resolved must be there
  * byte for byte, what survives beyond must be a prefix of what was appended,
- * reads must return only valid batches and offsets must stay contiguous.
+ * reads must return only valid batches, offsets must stay contiguous, and
+ * the leader-epoch cache must say exactly where the surviving batches raise
+ * the epoch.
  */
 import { appendFile, readdir, stat, truncate } from "node:fs/promises";
 import path from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { isBatchProblem, lastOffsetOf, readValidBatch } from "../protocol/record-batch.ts";
+import { type BatchHeader, isBatchProblem, lastOffsetOf, readValidBatch } from "../protocol/record-batch.ts";
 import { encodeRecordBatch } from "../protocol/records.ts";
 import type { FsyncPolicy } from "./log-config.ts";
-import { PartitionLog } from "./partition-log.ts";
+import { type AppendResult, PartitionLog } from "./partition-log.ts";
+import { UnexpectedAppendOffsetError } from "./replicated-batches.ts";
 import { parseSegmentFileName } from "./segment-files.ts";
 import { scanPartitionDirectory } from "./segment-scan.ts";
 import { SyncScheduler } from "./sync-scheduler.ts";
-import { produced, silentLogger, testConfig, withTemporaryDirectory } from "./test-support.ts";
+import {
+  epochStartsOf,
+  produced,
+  replicated,
+  silentLogger,
+  testConfig,
+  withTemporaryDirectory,
+} from "./test-support.ts";
 
 interface ModelBatch {
   baseOffset: bigint;
@@ -31,6 +42,8 @@ interface Model {
   batches: ModelBatch[];
   startOffset: bigint;
   endOffset: bigint;
+  /** The newest leader epoch appended at: leader appends use it, follower appends may raise it. */
+  epoch: number;
   /** Appends whose `durable` has not settled yet, and their settling. */
   outstanding: number;
   settling: Promise<void>[];
@@ -44,15 +57,30 @@ const recordArbitrary = fc.record({
 /** Uniform over [0, max]: fast-check's doubles favour the bounds, which would make most reads empty. */
 const fraction = (max = 1) => fc.integer({ min: 0, max: 1000 }).map((value) => (value / 1000) * max);
 
+const batchesArbitrary = fc.array(fc.array(recordArbitrary, { minLength: 1, maxLength: 4 }), {
+  minLength: 1,
+  maxLength: 3,
+});
+
 const operationArbitrary = fc.oneof(
   {
-    weight: 6,
+    weight: 4,
     arbitrary: fc.record({
       kind: fc.constant("append" as const),
-      batches: fc.array(fc.array(recordArbitrary, { minLength: 1, maxLength: 4 }), {
-        minLength: 1,
-        maxLength: 3,
-      }),
+      batches: batchesArbitrary,
+      wait: fc.boolean(),
+      advanceMs: fc.integer({ min: 0, max: 700 }),
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant("follow" as const),
+      batches: batchesArbitrary,
+      /** The leader copied has moved to a newer epoch. */
+      newEpoch: fc.boolean(),
+      /** Where the first batch starts relative to the log end: anything but 0 is refused. */
+      misplacedBy: fc.constantFrom(0n, 0n, 0n, 0n, -1n, 2n),
       wait: fc.boolean(),
       advanceMs: fc.integer({ min: 0, max: 700 }),
     }),
@@ -140,10 +168,42 @@ function expectLogMatchesModel(log: PartitionLog, model: Model, served: Buffer[]
   expect(log.logStartOffset).toBe(model.startOffset);
   expect(log.logEndOffset).toBe(model.endOffset);
   expect(served.length).toBe(model.batches.length);
-  expectSameBytes(
-    served,
-    model.batches.map((batch) => batch.bytes),
+  const bytes = model.batches.map((batch) => batch.bytes);
+  expectSameBytes(served, bytes);
+  expect(log.leaderEpochs).toEqual(epochStartsOf(bytes));
+}
+
+/** Adds an accepted append's batches to the model and follows its `durable`. */
+async function modelAppend(
+  model: Model,
+  log: PartitionLog,
+  input: { records: Buffer; batches: BatchHeader[] },
+  result: AppendResult,
+  wait: boolean,
+): Promise<void> {
+  expect(result.baseOffset).toBe(model.endOffset);
+  const appended = input.batches.map((header) => ({
+    baseOffset: header.baseOffset,
+    lastOffset: lastOffsetOf(header),
+    bytes: Buffer.from(input.records.subarray(header.position, header.position + header.sizeBytes)),
+    durable: false,
+  }));
+  model.batches.push(...appended);
+  model.endOffset = result.lastOffset + 1n;
+  model.outstanding += 1;
+  const settled = result.durable.then(
+    () => {
+      for (const batch of appended) batch.durable = true;
+      expect(log.durableEndOffset).toBeGreaterThanOrEqual(result.lastOffset + 1n);
+      model.outstanding -= 1;
+    },
+    // Only a crash discards writes; the crash step checks what survived.
+    () => {
+      model.outstanding -= 1;
+    },
   );
+  model.settling.push(settled);
+  if (wait) await settled;
 }
 
 /** The batches a read must return when everything is written, following the read rules batch by batch. */
@@ -217,40 +277,50 @@ async function runScenario(setup: Setup, operations: Operation[]): Promise<void>
         nowMs: () => now,
       });
     let log = await open();
-    const model: Model = { batches: [], startOffset: 0n, endOffset: 0n, outstanding: 0, settling: [] };
+    const model: Model = {
+      batches: [],
+      startOffset: 0n,
+      endOffset: 0n,
+      epoch: 0,
+      outstanding: 0,
+      settling: [],
+    };
     try {
       for (const operation of operations) {
         switch (operation.kind) {
           case "append": {
             now += operation.advanceMs;
-            const { records, batches } = produced(
+            const input = produced(
               ...operation.batches.map((recordsOfBatch) => encodeRecordBatch(recordsOfBatch)),
             );
-            const result = log.append(records, batches, 0);
-            expect(result.baseOffset).toBe(model.endOffset);
-            const appended = batches.map((header) => ({
-              baseOffset: header.baseOffset,
-              lastOffset: lastOffsetOf(header),
-              bytes: Buffer.from(records.subarray(header.position, header.position + header.sizeBytes)),
-              durable: false,
-            }));
-            model.batches.push(...appended);
-            model.endOffset = result.lastOffset + 1n;
-            model.outstanding += 1;
-            const durableLog = log;
-            const settled = result.durable.then(
-              () => {
-                for (const batch of appended) batch.durable = true;
-                expect(durableLog.durableEndOffset).toBeGreaterThanOrEqual(result.lastOffset + 1n);
-                model.outstanding -= 1;
-              },
-              // Only a crash discards writes; the crash step checks what survived.
-              () => {
-                model.outstanding -= 1;
-              },
+            const result = log.append(input.records, input.batches, model.epoch);
+            await modelAppend(model, log, input, result, operation.wait);
+            break;
+          }
+          case "follow": {
+            now += operation.advanceMs;
+            const epoch = model.epoch + (operation.newEpoch ? 1 : 0);
+            let offset = model.endOffset + operation.misplacedBy;
+            const input = replicated(
+              ...operation.batches.map((recordsOfBatch) => {
+                const batch = encodeRecordBatch(recordsOfBatch, {
+                  baseOffset: offset,
+                  partitionLeaderEpoch: epoch,
+                });
+                offset += BigInt(recordsOfBatch.length);
+                return batch;
+              }),
             );
-            model.settling.push(settled);
-            if (operation.wait) await settled;
+            if (operation.misplacedBy !== 0n) {
+              expect(() => log.appendAsFollower(input.records, input.batches)).toThrow(
+                UnexpectedAppendOffsetError,
+              );
+              expect(log.logEndOffset).toBe(model.endOffset);
+              break;
+            }
+            const result = log.appendAsFollower(input.records, input.batches);
+            model.epoch = epoch;
+            await modelAppend(model, log, input, result, operation.wait);
             break;
           }
           case "read": {

@@ -6,6 +6,7 @@ import {
   appendBatches,
   batchOf,
   batchOffsets,
+  capturingLogger,
   closeTestSchedulers,
   openTestLog,
   produced,
@@ -240,6 +241,21 @@ describe("PartitionLog bounds and states", () => {
       await result.durable;
       expect(log.segmentBaseOffsets).toEqual([0n, 6n]);
       expect(batchOffsets(await readRecords(log, 6n))).toEqual([6n, 9n]);
+      await log.close();
+    }));
+
+  it("seals the segments one append fills and rolls past: synced, indexed and deletable by retention", () =>
+    withTemporaryDirectory(async (directory) => {
+      const size = batchOf("a", 3).length;
+      const { logger, lines } = capturingLogger();
+      const config = { segmentBytesMax: size, retentionBytesMax: size };
+      const log = await openTestLog(directory, config, { logger });
+      const { records, batches } = produced(batchOf("a", 3), batchOf("b", 3), batchOf("c", 3));
+      await log.append(records, batches, 0).durable;
+      expect(log.segmentBaseOffsets).toEqual([0n, 3n, 6n]);
+      await log.applyRetention(Date.now());
+      expect(lines.filter((line) => line.msg === "background storage task failed")).toEqual([]);
+      expect(log.segmentBaseOffsets).toEqual([6n]);
       await log.close();
     }));
 

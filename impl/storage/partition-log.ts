@@ -26,10 +26,12 @@ import { checkLogConfig, type LogConfig } from "./log-config.ts";
 import {
   loadHighWatermark,
   loadLeaderEpochs,
+  reconcileLeaderEpochs,
   recoverSegments,
   serializeHighWatermark,
 } from "./log-recovery.ts";
 import { ReadWriteLock } from "./read-write-lock.ts";
+import { checkReplicatedBatches } from "./replicated-batches.ts";
 import { Segment } from "./segment.ts";
 import {
   cleanShutdownFileName,
@@ -120,7 +122,8 @@ export class PartitionLog {
     const cleanMarker = path.join(directory, cleanShutdownFileName);
     const clean = (await readFileIfPresent(cleanMarker)) !== null;
     const indexIntervalBytes = config.indexIntervalBytes;
-    const segments = await recoverSegments({ directory, indexIntervalBytes, clean, nowMs: nowMs(), logger });
+    const recovered = await recoverSegments({ directory, indexIntervalBytes, clean, nowMs: nowMs(), logger });
+    const { segments } = recovered;
     try {
       if (segments.length === 0) {
         const first = Segment.create(directory, 0n, indexIntervalBytes);
@@ -130,7 +133,14 @@ export class PartitionLog {
       const startOffset = segments[0]!.baseOffset;
       const endOffset = segments[segments.length - 1]!.nextOffset;
       const epochs = await loadLeaderEpochs(directory, logger);
-      const highWatermark = clampOffset(await loadHighWatermark(directory, logger), startOffset, endOffset);
+      const epochsChanged = reconcileLeaderEpochs(
+        epochs,
+        recovered.epochStarts,
+        { startOffset, endOffset },
+        logger,
+      );
+      const checkpointed = await loadHighWatermark(directory, logger);
+      const highWatermark = clampOffset(checkpointed, startOffset, endOffset);
       const log = new PartitionLog(
         directory,
         config,
@@ -141,8 +151,10 @@ export class PartitionLog {
         epochs,
         highWatermark,
       );
-      const epochsCut = epochs.truncateFromEnd(endOffset);
-      if (epochs.truncateFromStart(startOffset) || epochsCut) log.writeEpochCheckpoint();
+      // Before any rebuilt index file below: a segment with index files is not scanned for epochs again.
+      if (epochsChanged) await log.epochCheckpoint.write();
+      // A checkpoint past the recovered end would, after another crash, cover records appended there next.
+      if (checkpointed > highWatermark) await log.highWatermarkCheckpoint.write();
       for (const segment of segments.slice(0, -1)) {
         segment.sealed = true;
         if (!segment.indexFilesCurrent) log.track(segment.writeIndexFiles(), "write rebuilt index files");
@@ -203,11 +215,12 @@ export class PartitionLog {
   }
 
   /**
-   * Assigns offsets in place (synchronously, so ordering is the call order)
-   * and queues the bytes; `records` must stay untouched until `durable`
-   * settles. `batches` must be validateProducedBatches(records). Throws
-   * StorageBusyError, before assigning anything, when the group commit's
-   * queue is full, and an Error when the log is closed, truncating or failed.
+   * The leader's append. Assigns offsets in place (synchronously, so
+   * ordering is the call order) and queues the bytes; `records` must stay
+   * untouched until `durable` settles. `batches` must be
+   * validateProducedBatches(records). Throws StorageBusyError, before
+   * assigning anything, when the group commit's queue is full, and an Error
+   * when the log is closed, truncating or failed.
    */
   append(records: Buffer, batches: BatchHeader[], leaderEpoch: number): AppendResult {
     this.assertAppendable();
@@ -217,61 +230,39 @@ export class PartitionLog {
     assertInvariant(epochOk, "leader-epochs-monotonic", () => {
       return `append with leader epoch ${leaderEpoch} after epoch ${latestEpoch} in ${this.directory}`;
     });
-    // Two writes at most: an append may end one segment and start the next.
-    if (!this.sync.hasRoomFor(records.length, 2)) {
-      throw new StorageBusyError(
-        `group commit queue is full; ${records.length} bytes for ${this.directory} refused`,
-      );
+    this.checkRoom(records.length);
+    if (leaderEpoch >= 0) this.recordEpochStart(leaderEpoch, this.logEndOffset);
+    return this.place(records, batches, leaderEpoch);
+  }
+
+  /**
+   * The follower's append (Kafka's appendAsFollower): batches exactly as the
+   * leader stored them, kept byte for byte. `batches` are their headers as
+   * read from `records` (readReplicatedBatches), at least one: an empty
+   * fetch is no append. Throws, with nothing
+   * written: UnexpectedAppendOffsetError when the first batch does not start
+   * at the log end, InvalidReplicatedBatchError when a batch is damaged
+   * (CRC, length, count), not contiguous with the one before, or of an older
+   * leader epoch than the log holds; StorageBusyError and Error as `append`.
+   * Each new leader epoch is recorded at the base offset of its first batch.
+   */
+  appendAsFollower(records: Buffer, batches: readonly BatchHeader[]): AppendResult {
+    this.assertAppendable();
+    const logEndOffset = this.logEndOffset;
+    const latestEpochWithRecords = this.epochs.latestEpochBefore(logEndOffset);
+    checkReplicatedBatches(records, batches, {
+      directory: this.directory,
+      logEndOffset,
+      latestEpochWithRecords,
+    });
+    this.checkRoom(records.length);
+    let epochsChanged = false;
+    for (const { partitionLeaderEpoch, baseOffset } of batches) {
+      if (partitionLeaderEpoch < 0) continue;
+      if (this.epochs.assign(partitionLeaderEpoch, baseOffset)) epochsChanged = true;
     }
-    const nowMs = this.nowMs();
-    let active = this.active;
-    if (
-      !active.isEmpty &&
-      active.rollStartMs !== null &&
-      nowMs - active.rollStartMs > this.config.segmentMsMax
-    ) {
-      active = this.roll("segment.ms");
-    }
-    const baseOffset = active.nextOffset;
-    if (leaderEpoch >= 0 && leaderEpoch !== latestEpoch) {
-      this.epochs.assign(leaderEpoch, baseOffset);
-      this.writeEpochCheckpoint();
-    }
-    const runs: WriteRun[] = [];
-    let run: WriteRun = {
-      segment: active,
-      from: 0,
-      to: 0,
-      position: active.sizeBytes,
-      nextOffset: baseOffset,
-    };
-    for (const header of batches) {
-      const offset = active.nextOffset;
-      const lastOffset = offset + BigInt(header.lastOffsetDelta);
-      const full = active.sizeBytes + header.sizeBytes > this.config.segmentBytesMax;
-      // A batch larger than a segment goes alone into an empty one rather than be refused.
-      if (!active.isEmpty && (full || !active.index.canHold(lastOffset))) {
-        if (run.to > run.from) runs.push(run);
-        active = this.roll("segment.bytes");
-        run = {
-          segment: active,
-          from: header.position,
-          to: header.position,
-          position: 0,
-          nextOffset: offset,
-        };
-      }
-      assignBatchOffset(records, header, offset, leaderEpoch);
-      active.index.addBatch(active.sizeBytes, header.sizeBytes, offset, header.maxTimestamp);
-      active.rollStartMs ??= nowMs;
-      active.sizeBytes += header.sizeBytes;
-      active.nextOffset = lastOffset + 1n;
-      run.to = header.position + header.sizeBytes;
-      run.nextOffset = active.nextOffset;
-    }
-    runs.push(run);
-    const durable = this.writes.submit(records, runs, active.nextOffset);
-    return { baseOffset, lastOffset: active.nextOffset - 1n, durable };
+    if (epochsChanged) this.writeEpochCheckpoint();
+    return this.place(records, batches, null);
   }
 
   /**
@@ -334,6 +325,10 @@ export class PartitionLog {
   /**
    * Drops everything at and after `offset`: the whole batch holding it too.
    * At or below the log start, empties the log and restarts it at `offset`.
+   * The leader epochs that started in the dropped part are forgotten and the
+   * high watermark comes down to the new end, both durably before this
+   * resolves: a follower appends other records there next, and a checkpoint
+   * that still named the old ones would describe those after a crash.
    */
   truncateTo(offset: bigint): Promise<void> {
     if (offset < 0n) throw new RangeError(`cannot truncate ${this.directory} to negative offset ${offset}`);
@@ -344,11 +339,18 @@ export class PartitionLog {
       this.state = "truncating";
       try {
         await this.settle();
-        if (offset <= this.logStartOffset) await this.truncateFully(offset);
+        const fully = offset <= this.logStartOffset;
+        if (fully) await this.truncateFully(offset);
         else await this.truncateInside(offset);
         const end = this.logEndOffset;
         this.writes.truncatedTo(end);
-        if (this.epochs.truncateFromEnd(end)) this.writeEpochCheckpoint();
+        // Kafka clears the epoch history on a full truncation: none of it describes the restarted log.
+        const epochsChanged = fully ? this.epochs.clear() : this.epochs.truncateFromEnd(end);
+        const highWatermark = clampOffset(this.highWatermarkRequested, this.logStartOffset, end);
+        const highWatermarkChanged = highWatermark !== this.highWatermarkRequested;
+        this.highWatermarkRequested = highWatermark;
+        if (epochsChanged) await this.epochCheckpoint.write();
+        if (highWatermarkChanged) await this.highWatermarkCheckpoint.write();
         this.logger.info({ from: String(before), to: String(end) }, "truncated the log");
       } finally {
         this.state = "open";
@@ -404,10 +406,15 @@ export class PartitionLog {
     return this.epochCheckpoint.write();
   }
 
-  /** Writes the high watermark durably; `checkpointedHighWatermark` follows once it is. */
+  /**
+   * Writes the high watermark durably, clamped to the log as recovery clamps
+   * it (a follower's comes from its leader and may be ahead of what it has
+   * fetched; Kafka's updateHighWatermark clamps likewise);
+   * `checkpointedHighWatermark` follows once it is written.
+   */
   checkpointHighWatermark(offset: bigint): Promise<void> {
     if (offset < 0n) throw new RangeError(`high watermark ${offset} of ${this.directory} is negative`);
-    this.highWatermarkRequested = offset;
+    this.highWatermarkRequested = clampOffset(offset, this.logStartOffset, this.logEndOffset);
     return this.highWatermarkCheckpoint.write();
   }
 
@@ -459,6 +466,76 @@ export class PartitionLog {
     return this.segments[this.segments.length - 1]!;
   }
 
+  /** Two writes at most: an append may end one segment and start the next. */
+  private checkRoom(bytes: number): void {
+    if (!this.sync.hasRoomFor(bytes, 2)) {
+      throw new StorageBusyError(`group commit queue is full; ${bytes} bytes for ${this.directory} refused`);
+    }
+  }
+
+  /**
+   * What both appends share once their batches are accepted: segment rolls,
+   * index entries, one write run per segment touched, the group commit.
+   * `stampEpoch` is the leader's: offsets are assigned and the epoch stamped
+   * in place. Null keeps the offsets and epochs the batches carry (a
+   * follower's, already checked to continue the log).
+   */
+  private place(records: Buffer, batches: readonly BatchHeader[], stampEpoch: number | null): AppendResult {
+    const nowMs = this.nowMs();
+    const filled: Segment[] = [];
+    let active = this.active;
+    if (
+      !active.isEmpty &&
+      active.rollStartMs !== null &&
+      nowMs - active.rollStartMs > this.config.segmentMsMax
+    ) {
+      filled.push(active);
+      active = this.roll("segment.ms");
+    }
+    const baseOffset = active.nextOffset;
+    const runs: WriteRun[] = [];
+    let run: WriteRun = {
+      segment: active,
+      from: 0,
+      to: 0,
+      position: active.sizeBytes,
+      nextOffset: baseOffset,
+    };
+    for (const header of batches) {
+      const offset = active.nextOffset;
+      const lastOffset = offset + BigInt(header.lastOffsetDelta);
+      const full = active.sizeBytes + header.sizeBytes > this.config.segmentBytesMax;
+      // A batch larger than a segment goes alone into an empty one rather than be refused.
+      if (!active.isEmpty && (full || !active.index.canHold(lastOffset))) {
+        if (run.to > run.from) runs.push(run);
+        filled.push(active);
+        active = this.roll("segment.bytes");
+        run = {
+          segment: active,
+          from: header.position,
+          to: header.position,
+          position: 0,
+          nextOffset: offset,
+        };
+      }
+      if (stampEpoch !== null) assignBatchOffset(records, header, offset, stampEpoch);
+      assertInvariant(header.baseOffset === offset, "offsets-contiguous", () => {
+        return `batch at ${header.position} carries offset ${header.baseOffset}, the log is at ${offset}`;
+      });
+      active.index.addBatch(active.sizeBytes, header.sizeBytes, offset, header.maxTimestamp);
+      active.rollStartMs ??= nowMs;
+      active.sizeBytes += header.sizeBytes;
+      active.nextOffset = lastOffset + 1n;
+      run.to = header.position + header.sizeBytes;
+      run.nextOffset = active.nextOffset;
+    }
+    runs.push(run);
+    const durable = this.writes.submit(records, runs, active.nextOffset);
+    // Only now: a seal flushes what is queued for its segment, and this append's bytes for it just were.
+    for (const segment of filled) this.track(this.seal(segment), "seal segment");
+    return { baseOffset, lastOffset: active.nextOffset - 1n, durable };
+  }
+
   /** The segment that holds `offset`: the last one starting at or before it. */
   private segmentFor(offset: bigint): Segment {
     let low = 0;
@@ -493,19 +570,25 @@ export class PartitionLog {
     this.logger.error({ err: this.failure }, "write to the log failed; it refuses appends until reopened");
   }
 
+  /** Starts the next segment; the caller seals the previous one once its writes are queued. */
   private roll(reason: string): Segment {
     const previous = this.active;
     const next = Segment.create(this.directory, previous.nextOffset, this.config.indexIntervalBytes);
     this.segments.push(next);
-    this.track(this.seal(previous), "seal segment");
     this.logger.info({ baseOffset: String(next.baseOffset), reason }, "rolled to a new segment");
     return next;
   }
 
-  /** After a roll: the old segment is synced whatever the policy (as Kafka flushes on roll), then indexed on disk. */
+  /**
+   * After a roll: the old segment is synced whatever the policy (as Kafka
+   * flushes on roll), then indexed on disk. Recovery trusts a segment with
+   * index files and looks for epochs lost from the checkpoint only in the
+   * others, so the epochs of its batches are made durable first.
+   */
   private async seal(segment: Segment): Promise<void> {
     await this.sync.syncNow(segment);
     this.sync.forget(segment);
+    await this.epochCheckpoint.settled();
     await segment.writeIndexFiles();
     segment.sealed = true;
   }
@@ -546,8 +629,6 @@ export class PartitionLog {
     const fresh = Segment.create(this.directory, offset, this.config.indexIntervalBytes);
     await fresh.handle;
     this.segments = [fresh];
-    // Kafka clears the epoch history too: none of it describes the restarted log.
-    if (this.epochs.clear()) this.writeEpochCheckpoint();
   }
 
   private async truncateInside(offset: bigint): Promise<void> {

@@ -10,6 +10,7 @@ import path from "node:path";
 import { isBatchProblem, lastOffsetOf } from "../protocol/record-batch.ts";
 import { readFileIfPresent, removeFiles, syncDirectory, writeFileDurably } from "./durable-file.ts";
 import { assertInvariant, InvariantError } from "./invariant.ts";
+import { type EpochEntry, noteEpochStart } from "./leader-epoch-cache.ts";
 import {
   logFileSuffix,
   offsetIndexFileSuffix,
@@ -102,7 +103,12 @@ export class Segment implements AppendTarget {
     directory: string,
     baseOffset: bigint,
     options: { indexIntervalBytes: number; trustIndexFiles: boolean; nowMs: number },
-  ): Promise<{ segment: Segment; cut: SegmentCut | null; indexProblem: string | null }> {
+  ): Promise<{
+    segment: Segment;
+    cut: SegmentCut | null;
+    indexProblem: string | null;
+    epochStarts: EpochEntry[];
+  }> {
     const filePath = path.join(directory, segmentFileName(baseOffset, logFileSuffix));
     const file = await open(filePath, "r+");
     try {
@@ -111,6 +117,7 @@ export class Segment implements AppendTarget {
       let indexProblem: string | null = null;
       let outcome: ScanOutcome | null = null;
       let loadedEntries = -1;
+      let epochStarts: EpochEntry[] = [];
       if (options.trustIndexFiles) {
         const loaded = await loadIndexFiles(directory, baseOffset, options.indexIntervalBytes, size);
         if (typeof loaded === "string") {
@@ -121,7 +128,10 @@ export class Segment implements AppendTarget {
           outcome = await scanSegment(
             file,
             { start: position, end: size, firstOffset: offset, checkCrc: true },
-            (batch) => addToIndex(loaded, batch),
+            (batch) => {
+              addToIndex(loaded, batch);
+              noteEpochStart(epochStarts, batch.header);
+            },
           );
           // A damaged tail or an index that disagrees with the file: the full scan below decides which.
           if (outcome.problem === null) index = loaded;
@@ -131,10 +141,14 @@ export class Segment implements AppendTarget {
       let scannedFromStart = false;
       if (index === null || outcome === null || outcome.problem !== null) {
         const rebuilt = new SegmentIndex(baseOffset, options.indexIntervalBytes);
+        epochStarts = [];
         outcome = await scanSegment(
           file,
           { start: 0, end: size, firstOffset: baseOffset, checkCrc: true },
-          (batch) => addToIndex(rebuilt, batch),
+          (batch) => {
+            addToIndex(rebuilt, batch);
+            noteEpochStart(epochStarts, batch.header);
+          },
         );
         index = rebuilt;
         scannedFromStart = true;
@@ -166,7 +180,7 @@ export class Segment implements AppendTarget {
           : await segment.firstBatchMaxTimestamp();
         segment.rollStartMs = rollStartFrom(firstMaxTimestamp, options.nowMs);
       }
-      return { segment, cut, indexProblem };
+      return { segment, cut, indexProblem, epochStarts };
     } catch (error) {
       await file.close();
       throw error;

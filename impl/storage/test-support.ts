@@ -14,6 +14,7 @@ import {
 import { encodeRecordBatch, type RecordInput } from "../protocol/records.ts";
 import { defaultLogConfig, type FsyncPolicy, type LogConfig } from "./log-config.ts";
 import { PartitionLog } from "./partition-log.ts";
+import { readReplicatedBatches } from "./replicated-batches.ts";
 import { SyncScheduler } from "./sync-scheduler.ts";
 
 export async function withTemporaryDirectory<T>(action: (directory: string) => Promise<T>): Promise<T> {
@@ -112,6 +113,62 @@ export function batchOffsets(records: Buffer): bigint[] {
     position += header.sizeBytes;
   }
   return offsets;
+}
+
+/**
+ * One batch as a leader stored it: offsets from `baseOffset`, stamped with
+ * `epoch`, CRC valid. What a follower appends.
+ */
+export function leaderBatch(label: string, count: number, baseOffset: bigint, epoch: number): Buffer {
+  const records: RecordInput[] = [];
+  for (let index = 0; index < count; index++) {
+    records.push({ value: Buffer.from(`${label}-${index}`), timestamp: 1_000n });
+  }
+  return encodeRecordBatch(records, { baseOffset, partitionLeaderEpoch: epoch });
+}
+
+/** What a follower's fetch hands the log: the records field and the headers read from it. */
+export function replicated(...batches: Buffer[]): { records: Buffer; batches: BatchHeader[] } {
+  const records = Buffer.concat(batches);
+  const headers = readReplicatedBatches(records);
+  if (isBatchProblem(headers)) throw new Error(headers.detail);
+  return { records, batches: headers };
+}
+
+/** Every batch the log serves, from its start, each a copy checked whole and CRC-valid. */
+export async function readAllBatches(log: PartitionLog): Promise<Buffer[]> {
+  const all: Buffer[] = [];
+  let offset = log.logStartOffset;
+  while (offset < log.logEndOffset) {
+    const records = await readRecords(log, offset);
+    if (records.length === 0) throw new Error(`nothing served at ${offset} below ${log.logEndOffset}`);
+    for (let position = 0; position < records.length; ) {
+      const header = readValidBatch(records, position);
+      if (isBatchProblem(header)) throw new Error(header.detail);
+      if (header.baseOffset !== offset) throw new Error(`batch at ${header.baseOffset}, expected ${offset}`);
+      all.push(Buffer.from(records.subarray(position, position + header.sizeBytes)));
+      offset = header.baseOffset + BigInt(header.lastOffsetDelta) + 1n;
+      position += header.sizeBytes;
+    }
+  }
+  return all;
+}
+
+/** The leader-epoch entries `batches` imply: where each batch raises the epoch. */
+export function epochStartsOf(batches: readonly Buffer[]): { epoch: number; startOffset: bigint }[] {
+  const starts: { epoch: number; startOffset: bigint }[] = [];
+  for (const bytes of batches) {
+    const header = readValidBatch(bytes, 0);
+    if (isBatchProblem(header)) throw new Error(header.detail);
+    const latest = starts[starts.length - 1];
+    if (
+      header.partitionLeaderEpoch >= 0 &&
+      (latest === undefined || header.partitionLeaderEpoch > latest.epoch)
+    ) {
+      starts.push({ epoch: header.partitionLeaderEpoch, startOffset: header.baseOffset });
+    }
+  }
+  return starts;
 }
 
 export async function readRecords(log: PartitionLog, offset: bigint, maxBytes = 1 << 20, atLeastOne = true) {
