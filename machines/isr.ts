@@ -145,10 +145,12 @@ export const isrMachine = setup({
     isrAtLeastMinInsync: ({ context }) => isrAtLeastMinInsync(context),
     produceAcksAll: ({ event }) => event.type === "produce.requested" && event.acks === ACKS_ALL,
     waitingProducesFull: ({ context }) => context.waitingProduces.length >= context.waitingProducesMax,
+    // Strictly newer: the same change arrives twice (the AlterPartition answer and the applied
+    // record), and a copy of what is already held must not clear a change proposed since.
     committedChangeIsCurrent: ({ context, event }) =>
       event.type === "isr.committed" &&
       event.leaderEpoch === context.leaderEpoch &&
-      event.partitionEpoch >= context.partitionEpoch,
+      event.partitionEpoch > context.partitionEpoch,
     committedIsrBelowMinInsync: ({ context, event }) =>
       event.type === "isr.committed" && event.isr.length < context.minInsyncReplicas,
     rejectionRevertsToCommitted: ({ event }) =>

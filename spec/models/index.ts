@@ -3,8 +3,10 @@
  * to (`npm run check`; docs/MODEL_CHECKING.md reports them and deeper ones).
  */
 import type { Model, ModelEntry } from "../checker/model.ts";
+import { metadataBeforeDataModel } from "./metadata-before-data.ts";
 import { createQuorumModel } from "./quorum.ts";
 import { n1DivergesFromN2, n1LeadsEpoch1, n4CaughtUp } from "./quorum-scenarios.ts";
+import { replicationFailoverModel, replicationModel } from "./replication.ts";
 
 export const models: ModelEntry[] = [
   {
@@ -65,4 +67,7 @@ export const models: ModelEntry[] = [
       }) as Model<unknown>,
     ciBounds: { depth: 12, maxStates: 1_000_000 },
   },
+  replicationModel,
+  replicationFailoverModel,
+  metadataBeforeDataModel,
 ];
