@@ -433,7 +433,10 @@ describe("ISR machine rules", () => {
   it.each([
     { name: "an older leader epoch", event: committed([1, 2], 8, 4) },
     { name: "an older partition epoch", event: committed([1, 2], 6) },
-    { name: "the partition epoch it already holds (a second copy of an applied change)", event: committed([1, 2], 7) },
+    {
+      name: "the partition epoch it already holds (a second copy of an applied change)",
+      event: committed([1, 2], 7),
+    },
   ])("ignores a committed change from $name", ({ event }) => {
     const start = snapshotIn("PendingShrink", context({ pendingIsrChange: { kind: "shrink", isr: [1, 2] } }));
     const { snapshot } = run(start, event);
