@@ -6,8 +6,8 @@
  * event (a late frame, a close) can reach the owner's next connection.
  */
 import { connect, type Socket } from "node:net";
+import { FrameSplitter } from "../protocol/frames.ts";
 import type { PeerAddress } from "./peer-errors.ts";
-import { FrameSplitter } from "./peer-frames.ts";
 import type { PeerClientSettings } from "./peer-options.ts";
 
 export interface PeerConnectionEvents {

@@ -3,11 +3,11 @@
  * header when written, and its response checked against it when it arrives.
  */
 import { type ApiDefinition, contextFor, decodeResponse, encodeRequest } from "../protocol/api.ts";
+import { frameSizeBytes } from "../protocol/frames.ts";
 import { readResponseHeader, responseHeaderIsFlexible, writeRequestHeader } from "../protocol/headers.ts";
 import { Reader } from "../protocol/reader.ts";
 import { Writer } from "../protocol/writer.ts";
 import type { PeerError } from "./peer-errors.ts";
-import { frameSizeBytes } from "./peer-frames.ts";
 import type { ScheduledTask } from "./peer-options.ts";
 
 export interface PendingRequest {

@@ -8,10 +8,10 @@ import { pino } from "pino";
 import type { Logger } from "../log.ts";
 import { encodeResponse } from "../protocol/api.ts";
 import { apiVersionsApi } from "../protocol/apis/api-versions.ts";
+import { FrameSplitter } from "../protocol/frames.ts";
 import { type RequestHeader, readRequestHeaderStart, writeResponseHeader } from "../protocol/headers.ts";
 import { Reader } from "../protocol/reader.ts";
 import { Writer } from "../protocol/writer.ts";
-import { FrameSplitter } from "./peer-frames.ts";
 import type { PeerClock, ScheduledTask } from "./peer-options.ts";
 
 export interface ReceivedRequest extends RequestHeader {

@@ -5,6 +5,7 @@
  */
 import type { Socket } from "node:net";
 import type { Logger } from "../log.ts";
+import { FrameSplitter, frameSizeBytes } from "../protocol/frames.ts";
 import { DecodeError } from "../protocol/reader.ts";
 
 export interface ConnectionLimits {
@@ -29,12 +30,8 @@ export interface FrameHandler {
   handle(frame: Buffer, peer: string, sequencing: RequestSequencing): Promise<Buffer[] | null>;
 }
 
-const frameSizeBytes = 4;
-
 export class Connection {
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
-  private expectedFrameBytes = -1;
+  private readonly frames: FrameSplitter;
   /** Responses in request order; each slot resolves to the chunks to write. */
   private responseQueue: Array<Promise<Buffer[] | null>> = [];
   private writingResponses = false;
@@ -51,6 +48,7 @@ export class Connection {
     private readonly onClose: (connection: Connection) => void,
   ) {
     this.peer = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.frames = new FrameSplitter(limits.requestBytesMax, "socket.request.max.bytes");
     socket.setNoDelay(true);
     socket.on("data", (chunk) => this.receive(chunk));
     socket.on("error", (error) =>
@@ -70,66 +68,17 @@ export class Connection {
   }
 
   private receive(chunk: Buffer): void {
-    this.pending.push(chunk);
-    this.pendingBytes += chunk.length;
+    let frames: Buffer[];
     try {
-      this.extractFrames();
+      frames = this.frames.push(chunk);
     } catch (error) {
       this.close((error as Error).message);
+      return;
     }
-  }
-
-  /**
-   * The next `count` bytes. Bytes within the first pending chunk are a view
-   * (no copy); only bytes spanning chunks are joined, and then only the chunks
-   * they span, so a size prefix never costs a copy of the whole backlog.
-   */
-  private takeBytes(count: number): Buffer {
-    const first = this.pending[0]!;
-    let taken: Buffer;
-    if (first.length >= count) {
-      taken = first.subarray(0, count);
-      if (first.length === count) this.pending.shift();
-      else this.pending[0] = first.subarray(count);
-    } else {
-      const parts: Buffer[] = [];
-      let collected = 0;
-      while (collected < count) {
-        const chunk = this.pending[0]!;
-        const needed = count - collected;
-        if (chunk.length <= needed) {
-          parts.push(chunk);
-          collected += chunk.length;
-          this.pending.shift();
-        } else {
-          parts.push(chunk.subarray(0, needed));
-          this.pending[0] = chunk.subarray(needed);
-          collected = count;
-        }
-      }
-      taken = Buffer.concat(parts, count);
-    }
-    this.pendingBytes -= count;
-    return taken;
-  }
-
-  private extractFrames(): void {
-    while (!this.closed) {
-      if (this.expectedFrameBytes < 0) {
-        if (this.pendingBytes < frameSizeBytes) return;
-        const size = this.takeBytes(frameSizeBytes).readInt32BE(0);
-        if (size <= 0 || size > this.limits.requestBytesMax) {
-          throw new DecodeError(
-            `frame of ${size} bytes is outside 1..${this.limits.requestBytesMax} (socket.request.max.bytes)`,
-          );
-        }
-        this.expectedFrameBytes = size;
-      }
-      if (this.pendingBytes < this.expectedFrameBytes) return;
-      // A view into the socket's chunk when the frame came in one: the broker
-      // stamps offsets into it in place and keeps no reference after the request.
-      const frame = this.takeBytes(this.expectedFrameBytes);
-      this.expectedFrameBytes = -1;
+    // A frame that came in one chunk is a view into it: the broker stamps
+    // offsets into it in place and keeps no reference after the request.
+    for (const frame of frames) {
+      if (this.closed) return;
       this.startRequest(frame);
     }
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DecodeError } from "../protocol/reader.ts";
-import { FrameSplitter } from "./peer-frames.ts";
+import { FrameSplitter } from "./frames.ts";
 
 function framed(...bodies: string[]): Buffer {
   return Buffer.concat(

@@ -1,9 +1,12 @@
 /**
- * Splits the bytes a peer sends into size-prefixed frames. The size is checked
- * against a maximum before a single byte of the frame is kept, so a peer that
- * announces a huge frame costs us nothing but the connection.
+ * Splits the bytes a connection receives into Kafka's size-prefixed frames:
+ * the server's requests and the peer client's responses alike. The size is
+ * checked against a maximum before a single byte of the frame is kept, so a
+ * sender that announces a huge frame costs nothing but its connection. A
+ * frame that arrived in one chunk is a view into it (no copy); only bytes
+ * spanning chunks are joined, and then only the chunks they span.
  */
-import { DecodeError } from "../protocol/reader.ts";
+import { DecodeError } from "./reader.ts";
 
 export const frameSizeBytes = 4;
 
@@ -13,7 +16,11 @@ export class FrameSplitter {
   /** Size of the frame being collected, or -1 while its size prefix is not complete. */
   private expectedFrameBytes = -1;
 
-  constructor(private readonly frameBytesMax: number) {
+  /** `limitName` names the setting behind `frameBytesMax` in the error a bad size raises. */
+  constructor(
+    private readonly frameBytesMax: number,
+    private readonly limitName?: string,
+  ) {
     if (!Number.isInteger(frameBytesMax) || frameBytesMax < 1) {
       throw new RangeError(`frameBytesMax must be a positive integer, got ${frameBytesMax}`);
     }
@@ -34,7 +41,8 @@ export class FrameSplitter {
         if (this.pendingBytes < frameSizeBytes) return frames;
         const size = this.take(frameSizeBytes).readInt32BE(0);
         if (size <= 0 || size > this.frameBytesMax) {
-          throw new DecodeError(`response frame of ${size} bytes is outside 1..${this.frameBytesMax}`);
+          const limit = this.limitName === undefined ? "" : ` (${this.limitName})`;
+          throw new DecodeError(`frame of ${size} bytes is outside 1..${this.frameBytesMax}${limit}`);
         }
         this.expectedFrameBytes = size;
       }
