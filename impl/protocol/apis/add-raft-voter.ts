@@ -21,7 +21,7 @@
  */
 import { defineApi } from "../api.ts";
 import { array, field, int16, int32, string, struct, uuid } from "../schema.ts";
-import { listener } from "./quorum-endpoints.ts";
+import { listener } from "./quorum-shapes.ts";
 
 export const addRaftVoterApi = defineApi({
   key: 80,

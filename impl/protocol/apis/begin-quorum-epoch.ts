@@ -30,7 +30,7 @@
  */
 import { defineApi } from "../api.ts";
 import { array, field, int16, int32, string, struct, uuid } from "../schema.ts";
-import { listener, nodeEndpoint } from "./quorum-endpoints.ts";
+import { listener, nodeEndpoint, quorumTopics } from "./quorum-shapes.ts";
 
 export const beginQuorumEpochApi = defineApi({
   key: 53,
@@ -42,19 +42,12 @@ export const beginQuorumEpochApi = defineApi({
     clusterId: field(string, { nullable: "0+", default: null }),
     voterId: field(int32, { v: "1+", default: -1 }),
     topics: field(
-      array(
+      quorumTopics(
         struct({
-          topicName: field(string),
-          partitions: field(
-            array(
-              struct({
-                partitionIndex: field(int32),
-                voterDirectoryId: field(uuid, { v: "1+" }),
-                leaderId: field(int32),
-                leaderEpoch: field(int32),
-              }),
-            ),
-          ),
+          partitionIndex: field(int32),
+          voterDirectoryId: field(uuid, { v: "1+" }),
+          leaderId: field(int32),
+          leaderEpoch: field(int32),
         }),
       ),
     ),
@@ -63,19 +56,12 @@ export const beginQuorumEpochApi = defineApi({
   response: struct({
     errorCode: field(int16),
     topics: field(
-      array(
+      quorumTopics(
         struct({
-          topicName: field(string),
-          partitions: field(
-            array(
-              struct({
-                partitionIndex: field(int32),
-                errorCode: field(int16),
-                leaderId: field(int32),
-                leaderEpoch: field(int32),
-              }),
-            ),
-          ),
+          partitionIndex: field(int32),
+          errorCode: field(int16),
+          leaderId: field(int32),
+          leaderEpoch: field(int32),
         }),
       ),
     ),

@@ -39,7 +39,7 @@
  */
 import { defineApi } from "../api.ts";
 import { array, field, int16, int32, int64, string, struct, uuid } from "../schema.ts";
-import { listener } from "./quorum-endpoints.ts";
+import { listener, quorumTopics } from "./quorum-shapes.ts";
 
 const replicaState = struct({
   replicaId: field(int32),
@@ -69,23 +69,16 @@ export const describeQuorumApi = defineApi({
     errorCode: field(int16),
     errorMessage: field(string, { v: "2+", nullable: "2+" }),
     topics: field(
-      array(
+      quorumTopics(
         struct({
-          topicName: field(string),
-          partitions: field(
-            array(
-              struct({
-                partitionIndex: field(int32),
-                errorCode: field(int16),
-                errorMessage: field(string, { v: "2+", nullable: "2+" }),
-                leaderId: field(int32),
-                leaderEpoch: field(int32),
-                highWatermark: field(int64),
-                currentVoters: field(array(replicaState)),
-                observers: field(array(replicaState)),
-              }),
-            ),
-          ),
+          partitionIndex: field(int32),
+          errorCode: field(int16),
+          errorMessage: field(string, { v: "2+", nullable: "2+" }),
+          leaderId: field(int32),
+          leaderEpoch: field(int32),
+          highWatermark: field(int64),
+          currentVoters: field(array(replicaState)),
+          observers: field(array(replicaState)),
         }),
       ),
     ),

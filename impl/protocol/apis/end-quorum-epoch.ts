@@ -33,7 +33,7 @@
  */
 import { defineApi } from "../api.ts";
 import { array, field, int16, int32, string, struct, uuid } from "../schema.ts";
-import { listener, nodeEndpoint } from "./quorum-endpoints.ts";
+import { listener, nodeEndpoint, quorumTopics } from "./quorum-shapes.ts";
 
 export const endQuorumEpochApi = defineApi({
   key: 54,
@@ -44,22 +44,15 @@ export const endQuorumEpochApi = defineApi({
   request: struct({
     clusterId: field(string, { nullable: "0+", default: null }),
     topics: field(
-      array(
+      quorumTopics(
         struct({
-          topicName: field(string),
-          partitions: field(
-            array(
-              struct({
-                partitionIndex: field(int32),
-                leaderId: field(int32),
-                leaderEpoch: field(int32),
-                preferredSuccessors: field(array(int32), { v: "0" }),
-                preferredCandidates: field(
-                  array(struct({ candidateId: field(int32), candidateDirectoryId: field(uuid) })),
-                  { v: "1+" },
-                ),
-              }),
-            ),
+          partitionIndex: field(int32),
+          leaderId: field(int32),
+          leaderEpoch: field(int32),
+          preferredSuccessors: field(array(int32), { v: "0" }),
+          preferredCandidates: field(
+            array(struct({ candidateId: field(int32), candidateDirectoryId: field(uuid) })),
+            { v: "1+" },
           ),
         }),
       ),
@@ -69,19 +62,12 @@ export const endQuorumEpochApi = defineApi({
   response: struct({
     errorCode: field(int16),
     topics: field(
-      array(
+      quorumTopics(
         struct({
-          topicName: field(string),
-          partitions: field(
-            array(
-              struct({
-                partitionIndex: field(int32),
-                errorCode: field(int16),
-                leaderId: field(int32),
-                leaderEpoch: field(int32),
-              }),
-            ),
-          ),
+          partitionIndex: field(int32),
+          errorCode: field(int16),
+          leaderId: field(int32),
+          leaderEpoch: field(int32),
         }),
       ),
     ),

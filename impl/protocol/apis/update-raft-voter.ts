@@ -27,7 +27,7 @@
  */
 import { defineApi } from "../api.ts";
 import { array, field, int16, int32, string, struct, uuid } from "../schema.ts";
-import { listener } from "./quorum-endpoints.ts";
+import { listener } from "./quorum-shapes.ts";
 
 export const updateRaftVoterApi = defineApi({
   key: 82,

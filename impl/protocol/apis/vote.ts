@@ -39,7 +39,7 @@
  */
 import { defineApi } from "../api.ts";
 import { array, bool, field, int16, int32, int64, string, struct, uuid } from "../schema.ts";
-import { nodeEndpoint } from "./quorum-endpoints.ts";
+import { nodeEndpoint, quorumTopics } from "./quorum-shapes.ts";
 
 export const voteApi = defineApi({
   key: 52,
@@ -51,22 +51,15 @@ export const voteApi = defineApi({
     clusterId: field(string, { nullable: "0+", default: null }),
     voterId: field(int32, { v: "1+", default: -1 }),
     topics: field(
-      array(
+      quorumTopics(
         struct({
-          topicName: field(string),
-          partitions: field(
-            array(
-              struct({
-                partitionIndex: field(int32),
-                candidateEpoch: field(int32),
-                candidateId: field(int32),
-                candidateDirectoryId: field(uuid, { v: "1+" }),
-                voterDirectoryId: field(uuid, { v: "1+" }),
-                lastOffsetEpoch: field(int32),
-                lastOffset: field(int64),
-              }),
-            ),
-          ),
+          partitionIndex: field(int32),
+          candidateEpoch: field(int32),
+          candidateId: field(int32),
+          candidateDirectoryId: field(uuid, { v: "1+" }),
+          voterDirectoryId: field(uuid, { v: "1+" }),
+          lastOffsetEpoch: field(int32),
+          lastOffset: field(int64),
         }),
       ),
     ),
@@ -74,20 +67,13 @@ export const voteApi = defineApi({
   response: struct({
     errorCode: field(int16),
     topics: field(
-      array(
+      quorumTopics(
         struct({
-          topicName: field(string),
-          partitions: field(
-            array(
-              struct({
-                partitionIndex: field(int32),
-                errorCode: field(int16),
-                leaderId: field(int32),
-                leaderEpoch: field(int32),
-                voteGranted: field(bool),
-              }),
-            ),
-          ),
+          partitionIndex: field(int32),
+          errorCode: field(int16),
+          leaderId: field(int32),
+          leaderEpoch: field(int32),
+          voteGranted: field(bool),
         }),
       ),
     ),
