@@ -14,7 +14,7 @@ function requestIn() {
     timeoutMs: wire.int32,
     voterId: wire.int32,
     voterDirectoryId: wire.uuid,
-    listeners: wire.list(fc.record({ name: wire.text, host: wire.text, port: wire.uint16 })),
+    listeners: wire.list(wire.quorumListener),
   });
 }
 

@@ -20,12 +20,8 @@ function requestIn(version: number) {
   return fc.record({
     clusterId: wire.nullableText,
     voterId: carried(version >= 1, wire.int32, -1),
-    topics: wire.list(fc.record({ topicName: wire.text, partitions: wire.list(partition) })),
-    leaderEndpoints: carried(
-      version >= 1,
-      wire.list(fc.record({ name: wire.text, host: wire.text, port: wire.uint16 })),
-      [],
-    ),
+    topics: wire.quorumTopics(partition),
+    leaderEndpoints: carried(version >= 1, wire.list(wire.quorumListener), []),
   });
 }
 
@@ -39,12 +35,8 @@ function responseIn(version: number) {
   });
   return fc.record({
     errorCode: wire.int16,
-    topics: wire.list(fc.record({ topicName: wire.text, partitions: wire.list(partition) })),
-    nodeEndpoints: carried(
-      version >= 1,
-      wire.list(fc.record({ nodeId: wire.int32, host: wire.text, port: wire.uint16 })),
-      [],
-    ),
+    topics: wire.quorumTopics(partition),
+    nodeEndpoints: carried(version >= 1, wire.list(wire.quorumNodeEndpoint), []),
   });
 }
 

@@ -14,6 +14,7 @@ export const utf8 = (value: string) => Buffer.from(value, "utf8").toString("hex"
 const int32 = fc.integer({ min: -0x80000000, max: 0x7fffffff });
 const text = fc.string({ unit: "grapheme", maxLength: 20 });
 const nullable = <T>(arbitrary: fc.Arbitrary<T>) => fc.option(arbitrary, { nil: null });
+const uint16 = fc.integer({ min: 0, max: 0xffff });
 
 /**
  * Arbitraries for the wire types, as `fc` holds fast-check's own:
@@ -22,7 +23,7 @@ const nullable = <T>(arbitrary: fc.Arbitrary<T>) => fc.option(arbitrary, { nil: 
 export const wire = {
   int8: fc.integer({ min: -0x80, max: 0x7f }),
   int16: fc.integer({ min: -0x8000, max: 0x7fff }),
-  uint16: fc.integer({ min: 0, max: 0xffff }),
+  uint16,
   int32,
   int64: fc.bigInt({ min: -(1n << 63n), max: (1n << 63n) - 1n }),
   /** A UUID as the grammar holds it: 32 hex digits. */
@@ -39,6 +40,13 @@ export const wire = {
   leaderIdAndEpoch: fc.record({ leaderId: int32, leaderEpoch: int32 }),
   /** Kafka's common NodeEndpoint, as Produce and Fetch tell a client where a new leader listens. */
   nodeEndpoint: fc.record({ nodeId: int32, host: text, port: int32, rack: nullable(text) }),
+  /** The Raft quorum APIs' shapes (quorum-shapes.ts): UINT16 ports, topics around partitions. */
+  quorumListener: fc.record({ name: text, host: text, port: uint16 }),
+  quorumNodeEndpoint: fc.record({ nodeId: int32, host: text, port: uint16 }),
+  quorumTopics: <T>(partition: fc.Arbitrary<T>) =>
+    fc.array(fc.record({ topicName: text, partitions: fc.array(partition, { maxLength: 10 }) }), {
+      maxLength: 10,
+    }),
 };
 
 /** A value the version cannot carry: the caller sends `sent`, and decoding gives back `kept`. */

@@ -42,7 +42,7 @@ function responseIn(version: number) {
   return fc.record({
     errorCode: wire.int16,
     errorMessage: carried(version >= 2, wire.nullableText, ""),
-    topics: wire.list(fc.record({ topicName: wire.text, partitions: wire.list(partition) })),
+    topics: wire.quorumTopics(partition),
     nodes: carried(
       version >= 2,
       wire.list(fc.record({ nodeId: wire.int32, listeners: wire.list(listener) })),

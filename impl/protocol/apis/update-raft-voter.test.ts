@@ -14,7 +14,7 @@ function requestIn() {
     currentLeaderEpoch: wire.int32,
     voterId: wire.int32,
     voterDirectoryId: wire.uuid,
-    listeners: wire.list(fc.record({ name: wire.text, host: wire.text, port: wire.uint16 })),
+    listeners: wire.list(wire.quorumListener),
     kraftVersionFeature: fc.record({ minSupportedVersion: wire.int16, maxSupportedVersion: wire.int16 }),
   });
 }

@@ -24,7 +24,7 @@ function requestIn(version: number) {
   return fc.record({
     clusterId: wire.nullableText,
     voterId: carried(version >= 1, wire.int32, -1),
-    topics: wire.list(fc.record({ topicName: wire.text, partitions: wire.list(partition) })),
+    topics: wire.quorumTopics(partition),
   });
 }
 
@@ -39,12 +39,8 @@ function responseIn(version: number) {
   });
   return fc.record({
     errorCode: wire.int16,
-    topics: wire.list(fc.record({ topicName: wire.text, partitions: wire.list(partition) })),
-    nodeEndpoints: carried(
-      version >= 1,
-      wire.list(fc.record({ nodeId: wire.int32, host: wire.text, port: wire.uint16 })),
-      [],
-    ),
+    topics: wire.quorumTopics(partition),
+    nodeEndpoints: carried(version >= 1, wire.list(wire.quorumNodeEndpoint), []),
   });
 }
 
