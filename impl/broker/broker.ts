@@ -8,8 +8,7 @@ import { randomUUID } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import type { Logger } from "../log.ts";
 import { Controller } from "../metadata/controller.ts";
-import { MetadataImage } from "../metadata/image.ts";
-import { MetadataLog } from "../metadata/metadata-log.ts";
+import type { MetadataImage } from "../metadata/image.ts";
 import type { MetadataRecord } from "../metadata/records.ts";
 import { defaultDecodeLimits } from "../protocol/reader.ts";
 import { Dispatcher } from "../server/dispatcher.ts";
@@ -19,6 +18,7 @@ import { SyncScheduler } from "../storage/sync-scheduler.ts";
 import { loadClusterIdentity } from "./cluster-identity.ts";
 import type { BrokerConfig } from "./config.ts";
 import { DataDirLock } from "./data-dir-lock.ts";
+import { MetadataQuorum } from "./metadata-quorum.ts";
 import { ReplicaManager } from "./replica-manager.ts";
 import type { BrokerServices } from "./services.ts";
 
@@ -26,8 +26,6 @@ import type { BrokerServices } from "./services.ts";
 const retentionCheckIntervalMs = 5 * 60 * 1000;
 /** replica.high.watermark.checkpoint.interval.ms */
 const highWatermarkCheckpointIntervalMs = 5000;
-/** The metadata epoch of a single-voter quorum, which never holds an election. */
-const singleVoterEpoch = 1;
 const plaintextSecurityProtocol = 0;
 
 export class Broker {
@@ -38,7 +36,7 @@ export class Broker {
     readonly config: BrokerConfig,
     readonly clusterId: string,
     readonly image: MetadataImage,
-    private readonly metadataLog: MetadataLog,
+    private readonly quorum: MetadataQuorum,
     private readonly sync: SyncScheduler,
     readonly replicas: ReplicaManager,
     private readonly listener: KafkaListener,
@@ -53,19 +51,23 @@ export class Broker {
     const lock = await DataDirLock.acquire(config.dataDir);
     const clusterId = await loadClusterIdentity(config.dataDir, config.nodeId);
     const sync = new SyncScheduler(config.fsync, config.fsyncIntervalMs);
-    const metadataLog = await MetadataLog.open(config.dataDir, sync, logger);
-    const image = new MetadataImage();
-    let replayed = 0;
-    for await (const { offset, record } of metadataLog.records()) {
-      image.apply(record, offset);
-      replayed += 1;
-    }
-    logger.info({ records: replayed, topics: image.topicsByName.size }, "metadata log replayed");
-
-    const controller = new Controller(image, metadataLog, singleVoterEpoch, logger);
+    const quorum = await MetadataQuorum.open({
+      dataDir: config.dataDir,
+      nodeId: config.nodeId,
+      sync,
+      logger,
+      // A metadata log that can no longer be written cannot be served: stop as Kafka does.
+      onFatal: (error) => {
+        logger.fatal({ err: error }, "metadata quorum failed; exiting");
+        process.exit(1);
+      },
+    });
+    const image = quorum.image;
+    const controller = new Controller(image, quorum, logger);
     const replicas = new ReplicaManager(config, sync, logger);
-    controller.onApplied((changes) => replicas.apply(changes));
     await replicas.openAll(image);
+    quorum.onApplied((changes) => replicas.apply(changes));
+    await quorum.leadership;
 
     // Requests wait at the dispatcher until this node has registered itself,
     // so no client ever sees a cluster without this broker in it.
@@ -89,18 +91,7 @@ export class Broker {
     // Bind first: with port 0 the advertised port is only known once bound.
     const port = await listener.listen();
     const advertisedPort = config.advertisedPort === 0 ? port : config.advertisedPort;
-    const broker = new Broker(
-      config,
-      clusterId,
-      image,
-      metadataLog,
-      sync,
-      replicas,
-      listener,
-      port,
-      lock,
-      logger,
-    );
+    const broker = new Broker(config, clusterId, image, quorum, sync, replicas, listener, port, lock, logger);
     registerHandlers(dispatcher, broker.services(controller, dispatcher));
     await controller.decide(() => ({ records: [registration(config, advertisedPort)], result: undefined }));
     opened();
@@ -148,7 +139,7 @@ export class Broker {
     for (const timer of this.timers) clearInterval(timer);
     await this.listener.close();
     await this.replicas.closeAll();
-    await this.metadataLog.close();
+    await this.quorum.close();
     await this.sync.close();
     await this.lock.release();
     this.logger.info("broker stopped");

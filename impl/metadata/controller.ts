@@ -1,16 +1,18 @@
 /**
- * The controller: the one writer of `__chronik_metadata`. Decisions run one at
- * a time against the applied image, so each sees the effect of the one before;
- * a decision's records are appended as one batch, and its caller is answered
- * only after they are durable and applied (image and local replicas alike).
+ * The controller: the one writer of `__chronik_metadata`, on the node that
+ * leads the metadata quorum. Decisions run one at a time against the applied
+ * image, so each sees the effect of the one before; a decision's records are
+ * appended as one batch, and its caller is answered only after they are
+ * committed and applied (image and local replicas alike).
  */
 import type { Logger } from "../log.ts";
-import type { ImageChange, MetadataImage } from "./image.ts";
-import type { MetadataLog } from "./metadata-log.ts";
+import type { MetadataImage } from "./image.ts";
 import type { MetadataRecord } from "./records.ts";
 
-/** Reacts to applied changes (opens or deletes local partitions) before the decision is answered. */
-export type ChangeListener = (changes: ImageChange[]) => Promise<void>;
+/** Where decisions go: the quorum appends them and resolves once they are committed and applied. */
+export interface MetadataWriter {
+  append(records: MetadataRecord[]): Promise<{ firstOffset: number; lastOffset: number }>;
+}
 
 export class ControllerQueueFullError extends Error {
   override readonly name = "ControllerQueueFullError";
@@ -19,21 +21,14 @@ export class ControllerQueueFullError extends Error {
 export class Controller {
   private tail: Promise<unknown> = Promise.resolve();
   private queued = 0;
-  private readonly listeners: ChangeListener[] = [];
 
   constructor(
     readonly image: MetadataImage,
-    private readonly log: MetadataLog,
-    /** The epoch stamped on metadata batches (the Raft epoch once there is a quorum). */
-    private readonly epoch: number,
+    private readonly writer: MetadataWriter,
     private readonly logger: Logger,
     /** Decisions waiting their turn; past this, callers are refused instead of queued. */
     private readonly queuedDecisionsMax = 1000,
   ) {}
-
-  onApplied(listener: ChangeListener): void {
-    this.listeners.push(listener);
-  }
 
   /**
    * Runs `decide` when every earlier decision has been applied. It returns the
@@ -63,16 +58,10 @@ export class Controller {
   }
 
   private async commit(records: MetadataRecord[]): Promise<void> {
-    const offsets = await this.log.append(records, this.epoch);
-    const changes: ImageChange[] = [];
-    records.forEach((record, index) => {
-      const change = this.image.apply(record, offsets[index]!);
-      if (change) changes.push(change);
-    });
+    const { firstOffset, lastOffset } = await this.writer.append(records);
     this.logger.info(
-      { firstOffset: offsets[0], lastOffset: offsets.at(-1), records: records.map((record) => record.type) },
+      { firstOffset, lastOffset, records: records.map((record) => record.type) },
       "metadata committed",
     );
-    for (const listener of this.listeners) await listener(changes);
   }
 }

@@ -5,6 +5,8 @@
  * The shape matches the peer client's clock, plus `random` for the jitter.
  */
 
+import { systemClock } from "../peer-options.ts";
+
 export interface ScheduledTask {
   cancel(): void;
 }
@@ -17,12 +19,5 @@ export interface RaftClock {
   random(): number;
 }
 
-/** Monotonic, so a wall-clock step cannot shorten or stretch a timeout. */
-export const systemRaftClock: RaftClock = {
-  nowMs: () => performance.now(),
-  schedule(task, delayMs) {
-    const timer = setTimeout(task, delayMs);
-    return { cancel: () => clearTimeout(timer) };
-  },
-  random: () => Math.random(),
-};
+/** The peer client's monotonic clock, so a wall-clock step cannot shorten or stretch a timeout. */
+export const systemRaftClock: RaftClock = { ...systemClock, random: () => Math.random() };
