@@ -112,6 +112,7 @@ export class Broker {
       clusterId: this.clusterId,
       image: this.image,
       controller,
+      quorum: this.quorum,
       replicas: this.replicas,
       logger: this.logger,
       supportedApis: () => dispatcher.supportedApis(),

@@ -10,6 +10,7 @@
 
 import { QuorumStateFile } from "../cluster/quorum-state-file.ts";
 import { systemRaftClock } from "../cluster/raft/clock.ts";
+import type { QuorumDescription } from "../cluster/raft/describe-quorum.ts";
 import { RaftNode } from "../cluster/raft/raft-node.ts";
 import type { RaftTransport } from "../cluster/raft/raft-transport.ts";
 import type { Logger } from "../log.ts";
@@ -97,6 +98,11 @@ export class MetadataQuorum {
       onFatal: options.onFatal,
     });
     return quorum;
+  }
+
+  /** DescribeQuorum's view: the leader's record of every voter and observer. */
+  describe(): Promise<QuorumDescription> {
+    return this.raft.describeQuorum();
   }
 
   onApplied(listener: ChangeListener): void {

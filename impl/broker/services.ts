@@ -1,7 +1,8 @@
 /**
  * What request handlers may use: the applied metadata, the controller that
- * changes it, the local replicas, and the static configuration.
+ * changes it, the metadata quorum, the local replicas, and the static configuration.
  */
+import type { QuorumDescription } from "../cluster/raft/describe-quorum.ts";
 import type { Logger } from "../log.ts";
 import type { Controller } from "../metadata/controller.ts";
 import type { MetadataImage } from "../metadata/image.ts";
@@ -13,6 +14,8 @@ export interface BrokerServices {
   clusterId: string;
   image: MetadataImage;
   controller: Controller;
+  /** The metadata quorum, for DescribeQuorum. */
+  quorum: { describe(): Promise<QuorumDescription> };
   replicas: ReplicaManager;
   logger: Logger;
   /** The APIs this broker serves, for ApiVersions. */

@@ -6,6 +6,7 @@ import { createTopicsApi } from "../../protocol/apis/create-topics.ts";
 import { deleteTopicsApi } from "../../protocol/apis/delete-topics.ts";
 import { describeClusterApi } from "../../protocol/apis/describe-cluster.ts";
 import { describeConfigsApi } from "../../protocol/apis/describe-configs.ts";
+import { describeQuorumApi } from "../../protocol/apis/describe-quorum.ts";
 import { fetchApi } from "../../protocol/apis/fetch.ts";
 import { listOffsetsApi } from "../../protocol/apis/list-offsets.ts";
 import { metadataApi } from "../../protocol/apis/metadata.ts";
@@ -17,6 +18,7 @@ import { createTopicsHandler } from "./create-topics.ts";
 import { deleteTopicsHandler } from "./delete-topics.ts";
 import { describeClusterHandler } from "./describe-cluster.ts";
 import { describeConfigsHandler } from "./describe-configs.ts";
+import { describeQuorumHandler } from "./describe-quorum.ts";
 import { fetchHandler } from "./fetch.ts";
 import { listOffsetsHandler } from "./list-offsets.ts";
 import { metadataHandler } from "./metadata.ts";
@@ -33,4 +35,5 @@ export function registerHandlers(dispatcher: Dispatcher, services: BrokerService
   dispatcher.register(describeConfigsApi, describeConfigsHandler(services));
   dispatcher.register(createPartitionsApi, createPartitionsHandler(services));
   dispatcher.register(describeClusterApi, describeClusterHandler(services));
+  dispatcher.register(describeQuorumApi, describeQuorumHandler(services));
 }
