@@ -38,7 +38,9 @@ const noPeers: RaftTransport = {
 export class MetadataQuorum {
   private readonly listeners: ChangeListener[] = [];
   /** Every record below this offset is in the image. */
-  private appliedOffset: number;
+  private appliedOffset = 0;
+  /** Metadata records (not control entries) applied since the node started. */
+  private appliedRecords = 0;
   private appliedWaiters: Array<{ offset: number; resolve: () => void }> = [];
   private raft!: RaftNode;
   private leading!: () => void;
@@ -50,11 +52,8 @@ export class MetadataQuorum {
   private constructor(
     readonly image: MetadataImage,
     private readonly log: RaftMetadataLog,
-    replayedEnd: number,
     private readonly logger: Logger,
-  ) {
-    this.appliedOffset = replayedEnd;
-  }
+  ) {}
 
   /**
    * Opens the log, replays it into a new image, and starts the Raft node. With
@@ -71,20 +70,13 @@ export class MetadataQuorum {
   }): Promise<MetadataQuorum> {
     const { dataDir, nodeId, sync, logger } = options;
     const log = await RaftMetadataLog.open(dataDir, sync, logger);
-    const image = new MetadataImage();
-    let replayed = 0;
-    for (let offset = 0; offset < log.endOffset(); ) {
-      const entries = await log.read(offset, applyReadEntriesMax);
-      for (const entry of entries) {
-        if (entry.kind === "data") {
-          image.apply(decodeMetadataRecord(Buffer.from(entry.payload)), BigInt(entry.offset));
-          replayed += 1;
-        }
-        offset = entry.offset + 1;
-      }
-    }
-    logger.info({ records: replayed, topics: image.topicsByName.size }, "metadata log replayed");
-    const quorum = new MetadataQuorum(image, log, log.endOffset(), logger);
+    const quorum = new MetadataQuorum(new MetadataImage(), log, logger);
+    // The same applier as for commits; no listener is registered yet, so only the image changes.
+    await quorum.applyUpTo(log.endOffset());
+    logger.info(
+      { records: quorum.appliedRecords, topics: quorum.image.topicsByName.size },
+      "metadata log replayed",
+    );
     quorum.raft = await RaftNode.start({
       nodeId,
       initialVoters: [nodeId],
@@ -148,7 +140,7 @@ export class MetadataQuorum {
       for (const waiter of ready) waiter.resolve();
     }
     // A leader's high watermark first moves when its own leader-change record commits.
-    if (this.raft?.role() === "leader") this.leading();
+    if (this.raft !== undefined && this.raft.role() === "leader") this.leading();
   }
 
   /** Leaves the quorum gracefully (a leader tells the voters), then closes the log. */
