@@ -68,18 +68,20 @@ describe("broker lifecycle", () => {
     await expect(startBroker({ dataDir, args: ["--node-id", "2"] })).rejects.toThrow(/belongs to node 1/);
   });
 
-  it("refuses --voters with a message that says why", async () => {
+  it("refuses a malformed --voters list with a message that says why", async () => {
     const dataDir = await makeDataDir();
     dataDirs.push(dataDir);
-    const failure = await run(process.execPath, [
-      chronikBin,
-      "start",
-      "--data-dir",
-      dataDir,
-      "--voters",
-      "1@127.0.0.1:9092",
-    ]).catch((error: { code: number; stderr: string }) => error);
-    expect(failure).toMatchObject({ code: 1 });
-    expect((failure as { stderr: string }).stderr).toMatch(/--voters is not supported/);
+    for (const voters of ["1@127.0.0.1", "1@127.0.0.1:9092,1@127.0.0.1:9093", "one@127.0.0.1:9092"]) {
+      const failure = await run(process.execPath, [
+        chronikBin,
+        "start",
+        "--data-dir",
+        dataDir,
+        "--voters",
+        voters,
+      ]).catch((error: { code: number; stderr: string }) => error);
+      expect(failure).toMatchObject({ code: 1 });
+      expect((failure as { stderr: string }).stderr).toMatch(/expected ID@HOST:PORT|listed twice/);
+    }
   });
 });

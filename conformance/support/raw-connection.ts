@@ -123,3 +123,19 @@ export function decodeResponseFrame<Response>(
   const response = api.response.read(reader, context, false);
   return { correlationId, response };
 }
+
+/** One request on a connection of its own: opens, asks, reads the answer, closes. */
+export async function exchange<Response, RequestInput>(
+  port: number,
+  api: ApiDefinition<unknown, RequestInput, Response, unknown>,
+  version: number,
+  request: RequestInput,
+): Promise<Response> {
+  const connection = await RawConnection.open(port);
+  try {
+    connection.writeRequest(api, version, 1, request);
+    return decodeResponseFrame(api, version, await connection.nextFrame()).response;
+  } finally {
+    connection.destroy();
+  }
+}

@@ -4,29 +4,31 @@
  * protocol. Stopping reverses that: no new connections, replicas flushed and
  * closed, the metadata log closed.
  */
-import { randomUUID } from "node:crypto";
 import { mkdir } from "node:fs/promises";
+import { WireRaftTransport } from "../cluster/raft/wire-transport.ts";
 import type { Logger } from "../log.ts";
+import { plaintextListenerName, plaintextSecurityProtocol } from "../metadata/broker-registrations.ts";
 import { Controller } from "../metadata/controller.ts";
 import type { MetadataImage } from "../metadata/image.ts";
-import type { MetadataRecord } from "../metadata/records.ts";
 import { defaultDecodeLimits } from "../protocol/reader.ts";
 import { Dispatcher } from "../server/dispatcher.ts";
 import { registerHandlers } from "../server/handlers/index.ts";
 import { KafkaListener } from "../server/server.ts";
 import { SyncScheduler } from "../storage/sync-scheduler.ts";
 import { loadClusterIdentity } from "./cluster-identity.ts";
+import { ClusterPeers } from "./cluster-peers.ts";
 import type { BrokerConfig } from "./config.ts";
+import { ControllerLink } from "./controller-link.ts";
 import { DataDirLock } from "./data-dir-lock.ts";
 import { MetadataQuorum } from "./metadata-quorum.ts";
 import { ReplicaManager } from "./replica-manager.ts";
+import { registerSelf } from "./self-registration.ts";
 import type { BrokerServices } from "./services.ts";
 
 /** log.retention.check.interval.ms */
 const retentionCheckIntervalMs = 5 * 60 * 1000;
 /** replica.high.watermark.checkpoint.interval.ms */
 const highWatermarkCheckpointIntervalMs = 5000;
-const plaintextSecurityProtocol = 0;
 
 export class Broker {
   private readonly timers: NodeJS.Timeout[] = [];
@@ -37,23 +39,29 @@ export class Broker {
     readonly clusterId: string,
     readonly image: MetadataImage,
     private readonly quorum: MetadataQuorum,
+    private readonly peers: ClusterPeers,
     private readonly sync: SyncScheduler,
     readonly replicas: ReplicaManager,
     private readonly listener: KafkaListener,
-    /** The port actually bound (differs from the configured one when that was 0). */
-    readonly port: number,
     private readonly lock: DataDirLock,
     private readonly logger: Logger,
   ) {}
 
+  /** The port actually bound (differs from the configured one when that was 0); set once listening. */
+  port = 0;
+
   static async start(config: BrokerConfig, logger: Logger): Promise<Broker> {
     await mkdir(config.dataDir, { recursive: true });
     const lock = await DataDirLock.acquire(config.dataDir);
-    const clusterId = await loadClusterIdentity(config.dataDir, config.nodeId);
+    const clusterId = await loadClusterIdentity(config.dataDir, config.nodeId, config.voters);
     const sync = new SyncScheduler(config.fsync, config.fsyncIntervalMs);
+    const peers = new ClusterPeers(config.nodeId, config.voters ?? [], logger);
     const quorum = await MetadataQuorum.open({
       dataDir: config.dataDir,
       nodeId: config.nodeId,
+      initialVoters: config.voters === null ? [config.nodeId] : config.voters.map((voter) => voter.nodeId),
+      // With no peers (a sole voter) every send fails at once, which the quorum takes as a lost message.
+      transport: new WireRaftTransport({ pool: peers.quorumPool, clusterId, nodeId: config.nodeId }),
       sync,
       logger,
       // A metadata log that can no longer be written cannot be served: stop as Kafka does.
@@ -63,20 +71,24 @@ export class Broker {
       },
     });
     const image = quorum.image;
+    await peers.update(image);
     const controller = new Controller(image, quorum, logger);
+    const controllerLink = new ControllerLink(config.nodeId, quorum, peers.controllerPool, logger);
     const replicas = new ReplicaManager(config, sync, logger);
     await replicas.openAll(image);
-    quorum.onApplied((changes) => replicas.apply(changes));
-    await quorum.leadership;
+    quorum.onApplied(async (changes) => {
+      await replicas.apply(changes);
+      if (changes.some((change) => change.kind === "broker-changed")) {
+        peers.update(image).catch((error: unknown) => logger.error({ err: error }, "peer update failed"));
+      }
+    });
 
-    // Requests wait at the dispatcher until this node has registered itself,
-    // so no client ever sees a cluster without this broker in it.
+    // Client requests wait at the dispatcher until this node has registered
+    // itself, so no client ever sees a cluster without this broker in it; the
+    // quorum's own requests are served from the start, or no node would finish starting.
     let opened!: () => void;
-    const dispatcher = new Dispatcher(
-      defaultDecodeLimits,
-      logger,
-      new Promise<void>((resolve) => (opened = resolve)),
-    );
+    const openedPromise = new Promise<void>((resolve) => (opened = resolve));
+    const dispatcher = new Dispatcher(defaultDecodeLimits, logger, openedPromise);
     const listener = new KafkaListener(
       {
         host: config.listenHost,
@@ -88,30 +100,69 @@ export class Broker {
       dispatcher,
       logger,
     );
+    const broker = new Broker(
+      config,
+      clusterId,
+      image,
+      quorum,
+      peers,
+      sync,
+      replicas,
+      listener,
+      lock,
+      logger,
+    );
+    registerHandlers(dispatcher, broker.services(controller, controllerLink, dispatcher), openedPromise);
     // Bind first: with port 0 the advertised port is only known once bound.
-    const port = await listener.listen();
-    const advertisedPort = config.advertisedPort === 0 ? port : config.advertisedPort;
-    const broker = new Broker(config, clusterId, image, quorum, sync, replicas, listener, port, lock, logger);
-    registerHandlers(dispatcher, broker.services(controller, dispatcher));
-    await controller.decide(() => ({ records: [registration(config, advertisedPort)], result: undefined }));
+    broker.port = await listener.listen();
+    const advertisedPort = config.advertisedPort === 0 ? broker.port : config.advertisedPort;
+    await registerSelf({
+      nodeId: config.nodeId,
+      clusterId,
+      endpoints: [
+        {
+          name: plaintextListenerName,
+          host: config.advertisedHost,
+          port: advertisedPort,
+          securityProtocol: plaintextSecurityProtocol,
+        },
+      ],
+      quorum,
+      controller,
+      pool: peers.controllerPool,
+      logger,
+    });
     opened();
     broker.every(retentionCheckIntervalMs, "retention check", () => replicas.applyRetention(Date.now()));
     broker.every(highWatermarkCheckpointIntervalMs, "high watermark checkpoint", () =>
       replicas.checkpointHighWatermarks(),
     );
     logger.info(
-      { listen: `${config.listenHost}:${port}`, dataDir: config.dataDir, clusterId, fsync: config.fsync },
+      {
+        listen: `${config.listenHost}:${broker.port}`,
+        dataDir: config.dataDir,
+        clusterId,
+        voters: config.voters === null ? [config.nodeId] : config.voters.map((voter) => voter.nodeId),
+        fsync: config.fsync,
+      },
       "broker started",
     );
     return broker;
   }
 
-  private services(controller: Controller, dispatcher: Dispatcher): BrokerServices {
+  private services(
+    controller: Controller,
+    controllerLink: ControllerLink,
+    dispatcher: Dispatcher,
+  ): BrokerServices {
     return {
       config: this.config,
       clusterId: this.clusterId,
       image: this.image,
       controller,
+      controllerLink,
+      // A forwarded request has no connection of its own: nothing follows it to release.
+      dispatchForwarded: (frame, peer) => dispatcher.handle(frame, peer, { releaseNext: () => {} }, true),
       quorum: this.quorum,
       replicas: this.replicas,
       logger: this.logger,
@@ -141,35 +192,9 @@ export class Broker {
     await this.listener.close();
     await this.replicas.closeAll();
     await this.quorum.close();
+    await this.peers.close();
     await this.sync.close();
     await this.lock.release();
     this.logger.info("broker stopped");
   }
-}
-
-/** Each start registers a new incarnation with the endpoint clients should use. */
-function registration(config: BrokerConfig, advertisedPort: number): MetadataRecord {
-  return {
-    type: "RegisterBrokerRecord",
-    version: 0,
-    value: {
-      brokerId: config.nodeId,
-      isMigratingZkBroker: false,
-      incarnationId: randomUUID().replaceAll("-", ""),
-      brokerEpoch: BigInt(Date.now()),
-      endPoints: [
-        {
-          name: "PLAINTEXT",
-          host: config.advertisedHost,
-          port: advertisedPort,
-          securityProtocol: plaintextSecurityProtocol,
-        },
-      ],
-      features: [],
-      rack: null,
-      fenced: false,
-      inControlledShutdown: false,
-      logDirs: [],
-    },
-  } as MetadataRecord;
 }

@@ -1,11 +1,14 @@
 /**
  * meta.properties: the cluster id and node id a data directory belongs to,
  * written at first start, checked at every later one so that a directory is
- * never served under another node's identity.
+ * never served under another node's identity. A node started with `--voters`
+ * takes the id the voters list gives every node of that cluster; a node
+ * without is a cluster of its own, with a random id.
  */
 import { randomBytes } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { clusterIdOfVoters, type VoterEndpoint } from "../cluster/voters.ts";
 
 const fileName = "meta.properties";
 
@@ -25,7 +28,11 @@ function parse(text: string): Map<string, string> {
   return entries;
 }
 
-export async function loadClusterIdentity(dataDir: string, nodeId: number): Promise<string> {
+export async function loadClusterIdentity(
+  dataDir: string,
+  nodeId: number,
+  voters: readonly VoterEndpoint[] | null,
+): Promise<string> {
   const file = path.join(dataDir, fileName);
   let text: string | null = null;
   try {
@@ -34,7 +41,7 @@ export async function loadClusterIdentity(dataDir: string, nodeId: number): Prom
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
   }
   if (text === null) {
-    const clusterId = newClusterId();
+    const clusterId = voters === null ? newClusterId() : clusterIdOfVoters(voters);
     await writeFile(file, `version=1\ncluster.id=${clusterId}\nnode.id=${nodeId}\n`, { flush: true });
     return clusterId;
   }

@@ -2,6 +2,7 @@
  * The broker's static configuration, from `chronik start` flags and
  * CHRONIK_* environment variables, with Kafka's defaults where Kafka has one.
  */
+import type { VoterEndpoint } from "../cluster/voters.ts";
 import type { FsyncPolicy } from "../storage/log-config.ts";
 
 export interface BrokerConfig {
@@ -11,6 +12,8 @@ export interface BrokerConfig {
   advertisedHost: string;
   advertisedPort: number;
   dataDir: string;
+  /** The metadata quorum's initial voters (--voters); null: this node is the only voter. */
+  voters: VoterEndpoint[] | null;
   /** min.insync.replicas for topics that do not override it. */
   minInsyncReplicas: number;
   /** default.replication.factor for auto-created topics and CreateTopics with -1. */
@@ -41,6 +44,7 @@ export const defaultBrokerConfig: BrokerConfig = {
   advertisedHost: "127.0.0.1",
   advertisedPort: 9092,
   dataDir: "./data",
+  voters: null,
   minInsyncReplicas: 1,
   defaultReplicationFactor: 1,
   numPartitions: 1,

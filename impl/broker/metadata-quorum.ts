@@ -3,17 +3,24 @@
  * over `__chronik_metadata`, and the applier that brings committed records into
  * the MetadataImage, in offset order, before anyone is told they committed.
  *
- * A node started without `--voters` is the only voter of its quorum: it elects
- * itself at once, and every record commits when it is durable. That is the same
- * path a cluster takes, with a quorum of one.
+ * Every node applies what the quorum commits; the node that leads is also the
+ * controller, the one writer (MetadataWriter). A node started without
+ * `--voters` is the only voter of its quorum: it elects itself at once, and
+ * every record commits when it is durable. That is the same path a cluster
+ * takes, with a quorum of one.
  */
 
+import type { MembershipError } from "../../machines/raft-quorum.ts";
 import { QuorumStateFile } from "../cluster/quorum-state-file.ts";
 import { systemRaftClock } from "../cluster/raft/clock.ts";
+import type { RaftRole } from "../cluster/raft/core.ts";
 import type { QuorumDescription } from "../cluster/raft/describe-quorum.ts";
-import { RaftNode } from "../cluster/raft/raft-node.ts";
-import type { RaftTransport } from "../cluster/raft/raft-transport.ts";
+import { NotLeaderError } from "../cluster/raft/errors.ts";
+import type { LeadershipChange, RaftSettings } from "../cluster/raft/options.ts";
+import { RaftNode, type RaftStatus } from "../cluster/raft/raft-node.ts";
+import type { RaftRpcHandler, RaftTransport } from "../cluster/raft/raft-transport.ts";
 import type { Logger } from "../log.ts";
+import { type MetadataWriter, NotControllerError } from "../metadata/controller.ts";
 import { type ImageChange, MetadataImage } from "../metadata/image.ts";
 import { RaftMetadataLog } from "../metadata/raft-metadata-log.ts";
 import { decodeMetadataRecord, encodeMetadataRecord, type MetadataRecord } from "../metadata/records.ts";
@@ -25,80 +32,183 @@ export type ChangeListener = (changes: ImageChange[]) => Promise<void>;
 /** How many entries the applier reads from the log at a time. */
 const applyReadEntriesMax = 1_000;
 
-/** A quorum of one sends nothing: a call here means the voter set grew, which needs the cluster transport. */
-const noPeers: RaftTransport = {
-  vote: (to) => Promise.reject(new Error(`no transport to node ${to}: this node is the only voter`)),
-  beginQuorumEpoch: (to) =>
-    Promise.reject(new Error(`no transport to node ${to}: this node is the only voter`)),
-  endQuorumEpoch: (to) =>
-    Promise.reject(new Error(`no transport to node ${to}: this node is the only voter`)),
-  fetch: (to) => Promise.reject(new Error(`no transport to node ${to}: this node is the only voter`)),
-};
+export interface LeadershipView {
+  role: RaftRole;
+  epoch: number;
+  leaderId: number | null;
+}
 
-export class MetadataQuorum {
+interface Waiter<T> {
+  ready(value: T): boolean;
+  resolve(value: T): void;
+}
+
+export interface MetadataQuorumOptions {
+  dataDir: string;
+  nodeId: number;
+  /** The voters before any voters entry in the log (--voters, or this node alone). */
+  initialVoters: number[];
+  transport: RaftTransport;
+  sync: SyncScheduler;
+  logger: Logger;
+  raftSettings?: Partial<RaftSettings>;
+  onFatal: (error: Error) => void;
+}
+
+export class MetadataQuorum implements MetadataWriter {
   private readonly listeners: ChangeListener[] = [];
   /** Every record below this offset is in the image. */
   private appliedOffset = 0;
   /** Metadata records (not control entries) applied since the node started. */
   private appliedRecords = 0;
-  private appliedWaiters: Array<{ offset: number; resolve: () => void }> = [];
+  private appliedWaiters: Array<Waiter<number>> = [];
+  private leadershipWaiters: Array<Waiter<LeadershipView>> = [];
   private raft!: RaftNode;
-  private leading!: () => void;
-  /** Resolves once this node leads and has applied what it committed as leader. */
-  readonly leadership: Promise<void> = new Promise((resolve) => {
-    this.leading = resolve;
-  });
+  private view: LeadershipView = { role: "follower", epoch: 0, leaderId: null };
+  /**
+   * While this node leads: its epoch, and the offset its image must reach
+   * before it decides (past its own leader-change entry, so past everything
+   * an earlier leader committed).
+   */
+  private leadership: { epoch: number; writableFrom: number } | null = null;
 
   private constructor(
+    readonly nodeId: number,
     readonly image: MetadataImage,
     private readonly log: RaftMetadataLog,
     private readonly logger: Logger,
   ) {}
 
   /**
-   * Opens the log, replays it into a new image, and starts the Raft node. With
-   * one voter every durable record was committed when it was written, so the
-   * whole log is replayed; a node with peers will replay only to its last
-   * known commit point (a snapshot), which the cluster adds.
+   * Opens the log, replays what is known committed into a new image, and
+   * starts the Raft node. A sole voter committed every durable record when it
+   * wrote it, so it replays the whole log; a node with peers replays up to
+   * its last checkpointed commit point (its log may end in entries a new
+   * leader will truncate) and applies the rest as the leader commits it.
    */
-  static async open(options: {
-    dataDir: string;
-    nodeId: number;
-    sync: SyncScheduler;
-    logger: Logger;
-    onFatal: (error: Error) => void;
-  }): Promise<MetadataQuorum> {
+  static async open(options: MetadataQuorumOptions): Promise<MetadataQuorum> {
     const { dataDir, nodeId, sync, logger } = options;
     const log = await RaftMetadataLog.open(dataDir, sync, logger);
-    const quorum = new MetadataQuorum(new MetadataImage(), log, logger);
+    const quorum = new MetadataQuorum(nodeId, new MetadataImage(), log, logger);
+    const voters = log.latestVoters() ?? options.initialVoters;
+    const soleVoter = voters.length === 1 && voters[0] === nodeId;
+    const committed = soleVoter ? log.endOffset() : log.committedOffset();
     // The same applier as for commits; no listener is registered yet, so only the image changes.
-    await quorum.applyUpTo(log.endOffset());
+    await quorum.applyUpTo(committed);
     logger.info(
-      { records: quorum.appliedRecords, topics: quorum.image.topicsByName.size },
+      { records: quorum.appliedRecords, topics: quorum.image.topicsByName.size, committedOffset: committed },
       "metadata log replayed",
     );
     quorum.raft = await RaftNode.start({
       nodeId,
-      initialVoters: [nodeId],
+      initialVoters: options.initialVoters,
       log,
       quorumState: new QuorumStateFile(dataDir),
-      transport: noPeers,
+      transport: options.transport,
       clock: systemRaftClock,
       logger,
-      highWatermark: log.endOffset(),
+      ...(options.raftSettings === undefined ? {} : { settings: options.raftSettings }),
+      highWatermark: committed,
       onCommitted: (highWatermark) => quorum.applyUpTo(highWatermark),
+      onLeadershipChange: (view) => quorum.leadershipChanged(view),
       onFatal: options.onFatal,
     });
     return quorum;
   }
 
-  /** DescribeQuorum's view: the leader's record of every voter and observer. */
-  describe(): Promise<QuorumDescription> {
-    return this.raft.describeQuorum();
+  /**
+   * DescribeQuorum's view: the leader's record of every voter and observer,
+   * with fetch times on the wall clock as Kafka reports them (the runtime
+   * keeps them on a monotonic clock, which means nothing to another process).
+   */
+  async describe(): Promise<QuorumDescription> {
+    const description = await this.raft.describeQuorum();
+    const monotonicNow = systemRaftClock.nowMs();
+    const wallNow = Date.now();
+    const onWallClock = (monotonicMs: number) =>
+      monotonicMs < 0 ? monotonicMs : wallNow - (monotonicNow - monotonicMs);
+    const convert = (replica: QuorumDescription["voters"][number]) => ({
+      ...replica,
+      lastFetchTimestampMs: onWallClock(replica.lastFetchTimestampMs),
+      lastCaughtUpTimestampMs: onWallClock(replica.lastCaughtUpTimestampMs),
+    });
+    return {
+      ...description,
+      voters: description.voters.map(convert),
+      observers: description.observers.map(convert),
+    };
+  }
+
+  /** Answers Vote, BeginQuorumEpoch, EndQuorumEpoch and metadata-log Fetch from other nodes. */
+  get rpc(): RaftRpcHandler {
+    return this.raft;
+  }
+
+  status(): RaftStatus {
+    return this.raft.status();
+  }
+
+  /** The quorum's leader as this node knows it: the controller, or null during an election. */
+  get controllerId(): number | null {
+    return this.view.leaderId;
+  }
+
+  get applied(): number {
+    return this.appliedOffset;
   }
 
   onApplied(listener: ChangeListener): void {
     this.listeners.push(listener);
+  }
+
+  /** AddRaftVoter / RemoveRaftVoter on the leader: resolves with the quorum machine's answer once decided. */
+  changeVoters(kind: "add" | "remove", nodeId: number): Promise<MembershipError> {
+    return kind === "add" ? this.raft.addVoter(nodeId) : this.raft.removeVoter(nodeId);
+  }
+
+  /** Resolves with the first view (now or later) that names a leader. */
+  whenLeaderKnown(): Promise<LeadershipView> {
+    return this.waitForLeadership((view) => view.leaderId !== null);
+  }
+
+  /** Resolves with the first view that differs from `view` (a new epoch, role or leader). */
+  whenLeadershipChanges(view: LeadershipView): Promise<LeadershipView> {
+    return this.waitForLeadership(
+      (now) => now.epoch !== view.epoch || now.role !== view.role || now.leaderId !== view.leaderId,
+    );
+  }
+
+  /** Resolves once every record below `offset` is in the image (and the listeners have run). */
+  whenApplied(offset: number): Promise<void> {
+    return new Promise((resolve) => {
+      const waiter: Waiter<number> = { ready: (applied) => applied >= offset, resolve: () => resolve() };
+      if (waiter.ready(this.appliedOffset)) resolve();
+      else this.appliedWaiters.push(waiter);
+    });
+  }
+
+  /** Resolves once the applied image satisfies `holds` (checked now and after every applied batch). */
+  whenImage(holds: (image: MetadataImage) => boolean): Promise<void> {
+    return new Promise((resolve) => {
+      const waiter: Waiter<number> = { ready: () => holds(this.image), resolve: () => resolve() };
+      if (waiter.ready(this.appliedOffset)) resolve();
+      else this.appliedWaiters.push(waiter);
+    });
+  }
+
+  async whenWritable(): Promise<void> {
+    for (;;) {
+      const leadership = this.leadership;
+      if (leadership === null) {
+        throw new NotControllerError(this.view.leaderId, "only the quorum leader writes metadata");
+      }
+      if (this.appliedOffset >= leadership.writableFrom) return;
+      // Either the leader-change entry is applied, or leadership moved on.
+      await Promise.race([
+        this.whenApplied(leadership.writableFrom),
+        this.whenLeadershipChanges({ ...this.view }),
+      ]);
+    }
   }
 
   /**
@@ -106,20 +216,45 @@ export class MetadataQuorum {
    * their offsets, once they are committed and applied (image and listeners).
    */
   async append(records: MetadataRecord[]): Promise<{ firstOffset: number; lastOffset: number }> {
-    const { baseOffset, lastOffset } = await this.raft.append(records.map(encodeMetadataRecord));
-    await this.applied(lastOffset + 1);
-    return { firstOffset: baseOffset, lastOffset };
+    let written: Awaited<ReturnType<RaftNode["append"]>>;
+    try {
+      written = await this.raft.append(records.map(encodeMetadataRecord));
+    } catch (error) {
+      if (error instanceof NotLeaderError) throw new NotControllerError(error.leaderId, error.message);
+      throw error;
+    }
+    await this.whenApplied(written.lastOffset + 1);
+    return { firstOffset: written.baseOffset, lastOffset: written.lastOffset };
   }
 
-  private applied(offset: number): Promise<void> {
-    if (this.appliedOffset >= offset) return Promise.resolve();
-    return new Promise((resolve) => this.appliedWaiters.push({ offset, resolve }));
+  private waitForLeadership(ready: (view: LeadershipView) => boolean): Promise<LeadershipView> {
+    return new Promise((resolve) => {
+      if (ready(this.view)) resolve({ ...this.view });
+      else this.leadershipWaiters.push({ ready, resolve });
+    });
+  }
+
+  private leadershipChanged(view: LeadershipChange): void {
+    const leadsNow = view.role === "leader";
+    if (leadsNow && view.epochStartOffset !== null && this.leadership?.epoch !== view.epoch) {
+      this.leadership = { epoch: view.epoch, writableFrom: view.epochStartOffset + 1 };
+    } else if (!leadsNow) {
+      this.leadership = null;
+    }
+    this.view = { role: view.role, epoch: view.epoch, leaderId: view.leaderId };
+    const waiting = this.leadershipWaiters;
+    this.leadershipWaiters = [];
+    for (const waiter of waiting) {
+      if (waiter.ready(this.view)) waiter.resolve({ ...this.view });
+      else this.leadershipWaiters.push(waiter);
+    }
   }
 
   /** Applies committed entries in order; control entries (leader change, voters) carry no image change. */
   private async applyUpTo(highWatermark: number): Promise<void> {
     while (this.appliedOffset < highWatermark) {
       const entries = await this.log.read(this.appliedOffset, applyReadEntriesMax);
+      if (entries.length === 0) break;
       const changes: ImageChange[] = [];
       let next = this.appliedOffset;
       for (const entry of entries) {
@@ -129,18 +264,24 @@ export class MetadataQuorum {
             decodeMetadataRecord(Buffer.from(entry.payload)),
             BigInt(entry.offset),
           );
+          this.appliedRecords += 1;
           if (change) changes.push(change);
         }
         next = entry.offset + 1;
       }
       for (const listener of this.listeners) await listener(changes);
       this.appliedOffset = next;
-      const ready = this.appliedWaiters.filter((waiter) => waiter.offset <= next);
-      this.appliedWaiters = this.appliedWaiters.filter((waiter) => waiter.offset > next);
-      for (const waiter of ready) waiter.resolve();
+      const waiting = this.appliedWaiters;
+      this.appliedWaiters = [];
+      for (const waiter of waiting) {
+        if (waiter.ready(next)) waiter.resolve(next);
+        else this.appliedWaiters.push(waiter);
+      }
     }
-    // A leader's high watermark first moves when its own leader-change record commits.
-    if (this.raft !== undefined && this.raft.role() === "leader") this.leading();
+    // Restart replays from here: committed entries are never truncated, so this point stays valid.
+    this.log.checkpointCommitted(this.appliedOffset).catch((error: unknown) => {
+      this.logger.warn({ err: error, offset: this.appliedOffset }, "metadata commit checkpoint failed");
+    });
   }
 
   /** Leaves the quorum gracefully (a leader tells the voters), then closes the log. */

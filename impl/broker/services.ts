@@ -2,11 +2,12 @@
  * What request handlers may use: the applied metadata, the controller that
  * changes it, the metadata quorum, the local replicas, and the static configuration.
  */
-import type { QuorumDescription } from "../cluster/raft/describe-quorum.ts";
 import type { Logger } from "../log.ts";
 import type { Controller } from "../metadata/controller.ts";
 import type { MetadataImage } from "../metadata/image.ts";
 import type { BrokerConfig } from "./config.ts";
+import type { ControllerLink } from "./controller-link.ts";
+import type { MetadataQuorum } from "./metadata-quorum.ts";
 import type { ReplicaManager } from "./replica-manager.ts";
 
 export interface BrokerServices {
@@ -14,8 +15,12 @@ export interface BrokerServices {
   clusterId: string;
   image: MetadataImage;
   controller: Controller;
-  /** The metadata quorum, for DescribeQuorum. */
-  quorum: { describe(): Promise<QuorumDescription> };
+  /** Reaches the controller from a node that is not it (forwarding). */
+  controllerLink: ControllerLink;
+  /** Runs a request that came inside an Envelope through this node's handlers, marked forwarded. */
+  dispatchForwarded(frame: Buffer, peer: string): Promise<Buffer[] | null>;
+  /** The metadata quorum: DescribeQuorum's view, voter changes, and the node that answers the quorum's own requests. */
+  quorum: MetadataQuorum;
   replicas: ReplicaManager;
   logger: Logger;
   /** The APIs this broker serves, for ApiVersions. */

@@ -4,7 +4,7 @@
  * plan against the applied image and answer only once the records are
  * committed and applied.
  */
-import { ControllerQueueFullError } from "../metadata/controller.ts";
+import { ControllerQueueFullError, NotControllerError } from "../metadata/controller.ts";
 import type { MetadataRecord } from "../metadata/records.ts";
 import {
   type CommandError,
@@ -12,7 +12,8 @@ import {
   type PlannedTopic,
   planCreateTopic,
 } from "../metadata/topic-commands.ts";
-import { ErrorCode } from "../protocol/error-codes.ts";
+import { createTopicsApi } from "../protocol/apis/create-topics.ts";
+import { ErrorCode, errorName } from "../protocol/error-codes.ts";
 import type { BrokerServices } from "./services.ts";
 import { checkTopicConfig } from "./topic-configs.ts";
 
@@ -55,6 +56,14 @@ export async function createTopics(
       return { records: validateOnly ? [] : records, result: outcomes };
     });
   } catch (error) {
+    if (error instanceof NotControllerError) {
+      // Lost the controller's role since the caller looked: the client retries on NOT_CONTROLLER.
+      return topics.map(() => ({
+        ok: false,
+        errorCode: ErrorCode.NOT_CONTROLLER,
+        errorMessage: error.message,
+      }));
+    }
     if (!(error instanceof ControllerQueueFullError)) throw error;
     return topics.map(() => ({
       ok: false,
@@ -64,23 +73,49 @@ export async function createTopics(
   }
 }
 
+/** How long an auto-creation may wait for the controller (request.timeout.ms). */
+const autoCreationTimeoutMs = 30_000;
+/** The CreateTopics version an auto-creation is forwarded in: v7 answers with the topic ids. */
+const autoCreationVersion = 7;
+
 /**
- * Auto-creation for names that do not exist yet, with the broker's defaults.
- * Creation racing with another request for the same name is not an error.
+ * Auto-creation for names that do not exist yet, with the broker's defaults:
+ * decided here on the controller, forwarded to it from any other node (and
+ * then waited for until this node has applied it). Creation racing with
+ * another request for the same name is not an error.
  */
 export async function autoCreateTopics(services: BrokerServices, names: string[]): Promise<void> {
   const missing = [...new Set(names)].filter((name) => !services.image.topicsByName.has(name));
   if (missing.length === 0 || !services.config.autoCreateTopicsEnable) return;
-  const outcomes = await createTopics(
-    services,
-    missing.map((name) => ({ name, numPartitions: -1, replicationFactor: -1, assignments: [], configs: [] })),
-    false,
-  );
+  const topics = missing.map((name) => ({
+    name,
+    numPartitions: -1,
+    replicationFactor: -1,
+    assignments: [],
+    configs: [],
+  }));
+  let outcomes: Array<{ errorCode: number; errorMessage: string | null }>;
+  if (services.controllerLink.isLocal()) {
+    outcomes = (await createTopics(services, topics, false)).map((outcome) =>
+      outcome.ok ? { errorCode: ErrorCode.NONE, errorMessage: null } : outcome,
+    );
+  } else {
+    const forwarded = await services.controllerLink.forward(
+      createTopicsApi,
+      autoCreationVersion,
+      { topics, timeoutMs: autoCreationTimeoutMs, validateOnly: false },
+      { clientId: null, clientAddress: null, timeoutMs: autoCreationTimeoutMs, catchUp: true },
+    );
+    outcomes = forwarded.ok ? forwarded.response.topics : missing.map(() => forwarded);
+  }
   outcomes.forEach((outcome, index) => {
-    if (outcome.ok) {
-      services.logger.info(
-        { topic: missing[index], partitions: outcome.numPartitions },
-        "topic auto-created",
+    const topic = missing[index];
+    if (outcome.errorCode === ErrorCode.NONE) {
+      services.logger.info({ topic }, "topic auto-created");
+    } else if (outcome.errorCode !== ErrorCode.TOPIC_ALREADY_EXISTS) {
+      services.logger.warn(
+        { topic, error: errorName(outcome.errorCode), reason: outcome.errorMessage },
+        "topic auto-creation failed",
       );
     }
   });

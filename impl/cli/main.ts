@@ -1,10 +1,11 @@
 /**
- * `chronik` command line: start a node, dump a partition's log, export the
- * machines' diagrams. Every flag of `start` can also come from a CHRONIK_*
+ * `chronik` command line: start a node, run or manage a cluster, dump a
+ * partition's log, export the machines' diagrams. Every flag of `start` can also come from a CHRONIK_*
  * environment variable (--min-insync-replicas ↔ CHRONIK_MIN_INSYNC_REPLICAS);
  * a flag wins.
  */
 import { Command, CommanderError } from "commander";
+import { addClusterCommand } from "./cluster.ts";
 import { addDumpLogCommand } from "./dump-log.ts";
 import { addMachinesCommand } from "./machines.ts";
 import { addStartCommand } from "./start.ts";
@@ -16,6 +17,7 @@ const program = new Command()
   .exitOverride();
 
 addStartCommand(program);
+addClusterCommand(program);
 addDumpLogCommand(program);
 addMachinesCommand(program);
 

@@ -2,6 +2,7 @@
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { Broker } from "../broker/broker.ts";
 import { type BrokerConfig, defaultBrokerConfig } from "../broker/config.ts";
+import { InvalidVotersError, parseVoters, type VoterEndpoint } from "../cluster/voters.ts";
 import { createLogger } from "../log.ts";
 import type { FsyncPolicy } from "../storage/log-config.ts";
 
@@ -31,6 +32,15 @@ function nonNegativeInteger(text: string): number {
   return value;
 }
 
+function votersArgument(text: string): VoterEndpoint[] {
+  try {
+    return parseVoters(text);
+  } catch (error) {
+    if (error instanceof InvalidVotersError) throw new InvalidArgumentError(error.message);
+    throw error;
+  }
+}
+
 function option(flags: string, description: string, environment: string): Option {
   return new Option(flags, description).env(environment);
 }
@@ -40,7 +50,7 @@ interface StartOptions {
   listen: { host: string; port: number };
   advertise?: { host: string; port: number };
   dataDir: string;
-  voters?: string;
+  voters?: VoterEndpoint[];
   minInsyncReplicas: number;
   defaultReplicationFactor: number;
   numPartitions: number;
@@ -78,7 +88,13 @@ export function addStartCommand(program: Command): void {
         defaultBrokerConfig.dataDir,
       ),
     )
-    .addOption(option("--voters <ID@HOST:PORT,...>", "the metadata quorum's voters", "CHRONIK_VOTERS"))
+    .addOption(
+      option(
+        "--voters <ID@HOST:PORT,...>",
+        "the metadata quorum's initial voters, the same on every node (default: this node alone)",
+        "CHRONIK_VOTERS",
+      ).argParser(votersArgument),
+    )
     .addOption(
       option("--min-insync-replicas <N>", "min.insync.replicas default", "CHRONIK_MIN_INSYNC_REPLICAS")
         .argParser(positiveInteger)
@@ -105,11 +121,6 @@ export function addStartCommand(program: Command): void {
     )
     .addOption(option("--trace <FILE>", "record machine transitions as NDJSON", "CHRONIK_TRACE"))
     .action(async (options: StartOptions) => {
-      if (options.voters !== undefined) {
-        throw new Error(
-          "--voters is not supported: this version runs a single-voter metadata quorum; start without --voters",
-        );
-      }
       if (options.trace !== undefined) {
         throw new Error("--trace is not supported: this version has no state machines to trace");
       }
@@ -122,6 +133,7 @@ export function addStartCommand(program: Command): void {
         advertisedHost: advertise.host,
         advertisedPort: options.advertise ? advertise.port : options.listen.port,
         dataDir: options.dataDir,
+        voters: options.voters ?? null,
         minInsyncReplicas: options.minInsyncReplicas,
         defaultReplicationFactor: options.defaultReplicationFactor,
         numPartitions: options.numPartitions,

@@ -73,3 +73,8 @@ export class PeerUnknownError extends Error {
     super(`no connection to node ${nodeId}: it is not a known peer`);
   }
 }
+
+/** A request that got no answer for a reason worth retrying: the peer failed, or is not known yet. */
+export function isPeerFailure(error: unknown): error is PeerError | PeerUnknownError {
+  return error instanceof PeerError || error instanceof PeerUnknownError;
+}

@@ -2,25 +2,13 @@
  * The Raft runtime's log (RaftLog) over the real metadata partition
  * `__chronik_metadata-0`: entries are records of ordinary Kafka batches,
  * stored like any partition (segments, indexes, leader-epoch cache, recovery).
- *
- * - data entries: one record each, value = the payload (an encoded metadata
- *   record), in ordinary batches; a leader's run of data entries is one batch.
- * - leaderChange and voters entries: Kafka control batches (attribute bit 5),
- *   one control record per batch, key = (version INT16 0, type INT16) with
- *   type 2 (LeaderChangeMessage) or 6 (VotersRecord, KRaft's KRAFT_VOTERS).
- *
- * Every batch carries the entry's Raft epoch as its partitionLeaderEpoch, so
- * the partition's leader-epoch cache is the Raft log's epoch starts.
+ * The batches are raft-entry-batches.ts's, the same a metadata Fetch carries:
+ * every batch has its entries' Raft epoch as its partitionLeaderEpoch, so the
+ * partition's leader-epoch cache is the Raft log's epoch starts.
  */
 import path from "node:path";
 import type { EpochStart } from "../../machines/log-divergence.ts";
-import {
-  decodeVoters,
-  type NewRaftEntry,
-  type RaftEntry,
-  type RaftEntryKind,
-  type RaftLog,
-} from "../cluster/raft/raft-log.ts";
+import { decodeVoters, type NewRaftEntry, type RaftEntry, type RaftLog } from "../cluster/raft/raft-log.ts";
 import type { Logger } from "../log.ts";
 import {
   type BatchHeader,
@@ -28,84 +16,15 @@ import {
   isControlBatch,
   readBatchHeader,
 } from "../protocol/record-batch.ts";
-import { decodeBatchRecords, encodeRecordBatch, type RecordInput } from "../protocol/records.ts";
 import { defaultLogConfig } from "../storage/log-config.ts";
 import { PartitionLog } from "../storage/partition-log.ts";
 import { readReplicatedBatches } from "../storage/replicated-batches.ts";
 import type { SyncScheduler } from "../storage/sync-scheduler.ts";
 import { metadataTopicName } from "./internal-topics.ts";
+import { encodeEntryBatches, entriesOfBatch } from "./raft-entry-batches.ts";
 
-/** The control bit of a batch's attributes. */
-const controlAttribute = 0x20;
-/** Kafka's ControlRecordType values for the runtime's control entries. */
-const leaderChangeControlType = 2;
-const votersControlType = 6;
 /** How many bytes one partition read takes at a time. */
 const readChunkBytes = 1024 * 1024;
-
-/** The control record key: version INT16 (0), type INT16. */
-function controlKey(type: number): Buffer {
-  const key = Buffer.alloc(4);
-  key.writeInt16BE(0, 0);
-  key.writeInt16BE(type, 2);
-  return key;
-}
-
-function controlKindOf(key: Buffer | null, offset: bigint): RaftEntryKind {
-  if (key === null || key.length < 4)
-    throw new Error(`metadata log: control record at ${offset} without a key`);
-  const type = key.readInt16BE(2);
-  if (type === leaderChangeControlType) return "leaderChange";
-  if (type === votersControlType) return "voters";
-  throw new Error(`metadata log: control record at ${offset} of unknown type ${type}`);
-}
-
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
-/**
- * The record of one entry. The value of a control record keeps the runtime's
- * payload bytes as they are (raft-log.ts's encodeLeaderChange/encodeVoters),
- * not yet Kafka's LeaderChangeMessage/VotersRecord schemas: only this class
- * reads them back, and it must return them byte for byte.
- */
-function recordOf(entry: { kind: RaftEntryKind; payload: Uint8Array }): RecordInput {
-  const value = asBuffer(entry.payload);
-  if (entry.kind === "data") return { value };
-  return { key: controlKey(entry.kind === "voters" ? votersControlType : leaderChangeControlType), value };
-}
-
-/**
- * Entries as batches: a run of data entries shares a batch, each control
- * entry has its own. `epochOf(i)` and `offsetOf(i)` give the batch fields
- * (the partition log restamps both for a leader's append).
- */
-function encodeEntries(
-  entries: readonly { kind: RaftEntryKind; payload: Uint8Array }[],
-  epochOf: (index: number) => number,
-  offsetOf: (index: number) => bigint,
-): Buffer {
-  const batches: Buffer[] = [];
-  let start = 0;
-  while (start < entries.length) {
-    const first = entries[start]!;
-    let end = start + 1;
-    if (first.kind === "data") {
-      while (end < entries.length && entries[end]!.kind === "data" && epochOf(end) === epochOf(start)) end++;
-    }
-    const run = entries.slice(start, end);
-    batches.push(
-      encodeRecordBatch(run.map(recordOf), {
-        baseOffset: offsetOf(start),
-        partitionLeaderEpoch: epochOf(start),
-        extraAttributes: first.kind === "data" ? 0 : controlAttribute,
-      }),
-    );
-    start = end;
-  }
-  return Buffer.concat(batches);
-}
 
 function headersOf(records: Buffer): BatchHeader[] {
   const headers = readReplicatedBatches(records);
@@ -161,11 +80,9 @@ export class RaftMetadataLog implements RaftLog {
 
   async appendAsLeader(entries: readonly NewRaftEntry[], epoch: number): Promise<RaftEntry[]> {
     if (entries.length === 0) return [];
-    const records = encodeEntries(
-      entries,
-      () => epoch,
-      () => 0n,
-    );
+    // The partition log gives the batches their offsets and epoch; these are where they will land.
+    const end = this.endOffset();
+    const records = encodeEntryBatches(entries.map((entry, i) => ({ ...entry, offset: end + i, epoch })));
     const { baseOffset, durable } = this.log.append(records, headersOf(records), epoch);
     const written = entries.map((entry, i) => ({
       offset: Number(baseOffset) + i,
@@ -180,19 +97,8 @@ export class RaftMetadataLog implements RaftLog {
 
   async appendAsFollower(entries: readonly RaftEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    for (let i = 1; i < entries.length; i++) {
-      if (entries[i]!.offset !== entries[i - 1]!.offset + 1) {
-        throw new Error(
-          `metadata log: follower entries jump from offset ${entries[i - 1]!.offset} to ${entries[i]!.offset}`,
-        );
-      }
-    }
-    const base = BigInt(entries[0]!.offset);
-    const records = encodeEntries(
-      entries,
-      (i) => entries[i]!.epoch,
-      (i) => base + BigInt(i),
-    );
+    // Throws, with nothing written, when the entries' offsets jump.
+    const records = encodeEntryBatches(entries);
     // Throws, with nothing written, unless the first entry is at the log end and epochs never go back.
     const { durable } = this.log.appendAsFollower(records, headersOf(records));
     this.noteVoters(entries);
@@ -225,6 +131,20 @@ export class RaftMetadataLog implements RaftLog {
   latestVoters(): number[] | null {
     const latest = this.votersEntries[this.votersEntries.length - 1];
     return latest === undefined ? null : [...latest.voters];
+  }
+
+  /**
+   * Where the last commit checkpoint stands: every entry below it was
+   * committed, so a restart may apply them before hearing from a leader.
+   * Kept in the partition's high-watermark file.
+   */
+  committedOffset(): number {
+    return Number(this.log.checkpointedHighWatermark);
+  }
+
+  /** Records durably that every entry below `offset` is committed (and applied). */
+  checkpointCommitted(offset: number): Promise<void> {
+    return this.log.checkpointHighWatermark(BigInt(offset));
   }
 
   close(): Promise<void> {
@@ -267,16 +187,9 @@ export class RaftMetadataLog implements RaftLog {
           offset = lastOffset + 1n;
           continue;
         }
-        for (const record of decodeBatchRecords(result.records, header)) {
-          if (record.offset < offset) continue;
-          const kind = control ? controlKindOf(record.key, record.offset) : "data";
-          yield {
-            offset: Number(record.offset),
-            epoch: header.partitionLeaderEpoch,
-            kind,
-            payload: new Uint8Array(record.value ?? new Uint8Array(0)),
-          };
-          offset = record.offset + 1n;
+        // A read may start inside a batch: its entries below the offset asked for are skipped.
+        for (const entry of entriesOfBatch(result.records, header)) {
+          if (BigInt(entry.offset) >= offset) yield entry;
         }
         offset = lastOffset + 1n;
       }

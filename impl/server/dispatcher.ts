@@ -23,6 +23,8 @@ export interface HandlerContext extends RequestSequencing {
   header: RequestHeader;
   version: number;
   peer: string;
+  /** The request came inside an Envelope from another node: it is answered here, never forwarded again. */
+  forwarded: boolean;
 }
 
 /** A handler returns the response, or null when the protocol sends none (produce with acks=0). */
@@ -34,6 +36,16 @@ export type Handler<Request, ResponseInput> = (
 interface Registration {
   api: AnyApi;
   handler: Handler<unknown, unknown>;
+  servedBeforeOpen: boolean;
+}
+
+export interface RegistrationOptions {
+  /**
+   * Served while the node is still starting: the quorum's own traffic (votes,
+   * metadata fetches, registrations), without which the node never finishes
+   * starting. A handler registered so waits itself for what needs the node open.
+   */
+  servedBeforeOpen?: boolean;
 }
 
 export class Dispatcher implements FrameHandler {
@@ -42,16 +54,21 @@ export class Dispatcher implements FrameHandler {
   constructor(
     private readonly decodeLimits: DecodeLimits,
     private readonly logger: Logger,
-    /** Requests are held until this resolves (the node has finished starting). */
+    /** Requests are held until this resolves (the node has finished starting), but for those served before. */
     private readonly open: Promise<void> = Promise.resolve(),
   ) {}
 
   register<Request, RequestInput, Response, ResponseInput>(
     api: ApiDefinition<Request, RequestInput, Response, ResponseInput>,
     handler: Handler<Request, ResponseInput>,
+    options: RegistrationOptions = {},
   ): void {
     if (this.registrations.has(api.key)) throw new Error(`API ${api.name} registered twice`);
-    this.registrations.set(api.key, { api, handler: handler as Handler<unknown, unknown> });
+    this.registrations.set(api.key, {
+      api,
+      handler: handler as Handler<unknown, unknown>,
+      servedBeforeOpen: options.servedBeforeOpen ?? false,
+    });
   }
 
   /** The APIs served, for ApiVersions: only what has a handler, never an API this broker lacks. */
@@ -61,11 +78,16 @@ export class Dispatcher implements FrameHandler {
       .sort((left, right) => left.apiKey - right.apiKey);
   }
 
-  async handle(frame: Buffer, peer: string, sequencing: RequestSequencing): Promise<Buffer[] | null> {
-    await this.open;
+  async handle(
+    frame: Buffer,
+    peer: string,
+    sequencing: RequestSequencing,
+    forwarded = false,
+  ): Promise<Buffer[] | null> {
     const reader = new Reader(frame, 0, frame.length, this.decodeLimits);
     const header = readRequestHeaderStart(reader);
     const registration = this.registrations.get(header.apiKey);
+    if (!registration?.servedBeforeOpen) await this.open;
     if (!registration || !supports(registration.api, header.apiVersion)) {
       return this.unsupported(header, peer, registration?.api);
     }
@@ -73,7 +95,13 @@ export class Dispatcher implements FrameHandler {
     const context = contextFor(api, header.apiVersion);
     if (context.flexible) skipHeaderTaggedFields(reader);
     const request = api.request.read(reader, context, false);
-    const response = await handler(request, { ...sequencing, header, version: header.apiVersion, peer });
+    const response = await handler(request, {
+      ...sequencing,
+      header,
+      version: header.apiVersion,
+      peer,
+      forwarded,
+    });
     if (response === null) return null;
     const writer = new Writer();
     writeResponseHeader(writer, header.correlationId, responseHeaderIsFlexible(api.key, context.flexible));

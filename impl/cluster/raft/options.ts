@@ -8,6 +8,7 @@ import type { RaftQuorumMachine } from "../../../machines/raft-quorum.ts";
 import type { Logger } from "../../log.ts";
 import type { QuorumStateRecord } from "../quorum-state-file.ts";
 import type { RaftClock } from "./clock.ts";
+import type { RaftRole } from "./core.ts";
 import type { RaftLog } from "./raft-log.ts";
 import type { RaftTransport } from "./raft-transport.ts";
 
@@ -62,6 +63,14 @@ export const raftDefaults: RaftSettings = {
   pendingAppendsMax: 10_000,
 };
 
+export interface LeadershipChange {
+  role: RaftRole;
+  epoch: number;
+  leaderId: number | null;
+  /** A leader's: the offset of its leader-change entry, its first of the epoch. Null otherwise. */
+  epochStartOffset: number | null;
+}
+
 export interface RaftNodeOptions {
   nodeId: number;
   /** The voters before any voters entry in the log (--voters); a node outside them starts as an observer. */
@@ -80,6 +89,12 @@ export interface RaftNodeOptions {
    * node's own methods (they wait for the effects, which wait for it).
    */
   onCommitted?: (highWatermark: number) => void | Promise<void>;
+  /**
+   * The role, epoch or known leader changed (called after the step, before its
+   * effects run; possibly before RaftNode.start has resolved). For observers of the quorum (the broker's controller and its
+   * forwarding); it must not call back into the node synchronously.
+   */
+  onLeadershipChange?: (view: LeadershipChange) => void;
   /** The quorum machine to run; a variant (a mutant, a candidate fix) for tests. Default raftQuorumMachine. */
   machine?: RaftQuorumMachine;
   /** The node failed (a persist or an append failed, an invariant broke) and stopped; Kafka exits here. */

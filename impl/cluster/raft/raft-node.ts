@@ -535,6 +535,7 @@ export class RaftNode implements RaftCore, RaftRpcHandler {
       transitionMessages[after.role],
     );
     this.follower.notify();
+    this.options.onLeadershipChange?.({ ...after, epochStartOffset: context.epochStartOffset });
     return extra;
   }
 

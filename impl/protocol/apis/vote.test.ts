@@ -20,6 +20,7 @@ function requestIn(version: number) {
     voterDirectoryId: carried(version >= 1, wire.uuid, zeroUuid),
     lastOffsetEpoch: wire.int32,
     lastOffset: wire.int64,
+    preVote: carried(version >= 2, fc.boolean(), false),
   });
   return fc.record({
     clusterId: wire.nullableText,
@@ -73,6 +74,26 @@ const version1RequestHex = [
   voterDirectoryId, // voter_directory_id
   "00000004", // last_offset_epoch
   "0000000000000078", // last_offset: 120
+  "00", // partition tag buffer
+  "00", // topic tag buffer
+  "00", // request tag buffer
+].join("");
+
+// Version 2 is version 1 with pre_vote after last_offset.
+const version2RequestHex = [
+  "08" + utf8("chronik"), // cluster_id
+  "00000003", // voter_id
+  "02", // topics: 1
+  "13" + utf8(metadataTopic), // topic_name
+  "02", // partitions: 1
+  "00000000", // partition_index
+  "00000005", // replica_epoch: the epoch it would campaign in
+  "00000002", // replica_id
+  candidateDirectoryId, // replica_directory_id
+  voterDirectoryId, // voter_directory_id
+  "00000004", // last_offset_epoch
+  "0000000000000078", // last_offset: 120
+  "01", // pre_vote: true
   "00", // partition tag buffer
   "00", // topic tag buffer
   "00", // request tag buffer
@@ -139,6 +160,7 @@ describe("Vote", () => {
               ...request.topics[0]!.partitions[0]!,
               candidateDirectoryId: zeroUuid,
               voterDirectoryId: zeroUuid,
+              preVote: false,
             },
           ],
         },
@@ -168,7 +190,10 @@ describe("Vote", () => {
       ],
     };
     expect(encodeRequest(voteApi, 1, request).toBuffer().toString("hex")).toBe(version1RequestHex);
-    expect(decodeRequest(voteApi, 1, new Reader(Buffer.from(version1RequestHex, "hex")))).toEqual(request);
+    const decoded = decodeRequest(voteApi, 1, new Reader(Buffer.from(version1RequestHex, "hex")));
+    // Before v2 every request is an ordinary vote.
+    const partition = { ...request.topics[0]!.partitions[0]!, preVote: false };
+    expect(decoded).toEqual({ ...request, topics: [{ topicName: metadataTopic, partitions: [partition] }] });
   });
 
   it("leaves the voter key out of a v0 request", () => {
@@ -193,6 +218,52 @@ describe("Vote", () => {
       ],
     };
     expect(encodeRequest(voteApi, 0, request).toBuffer().toString("hex")).toBe(version0RequestHex);
+  });
+
+  it("encodes a v2 pre-vote request byte for byte", () => {
+    const request = {
+      clusterId: "chronik",
+      voterId: 3,
+      topics: [
+        {
+          topicName: metadataTopic,
+          partitions: [
+            {
+              partitionIndex: 0,
+              candidateEpoch: 5,
+              candidateId: 2,
+              candidateDirectoryId,
+              voterDirectoryId,
+              lastOffsetEpoch: 4,
+              lastOffset: 120n,
+              preVote: true,
+            },
+          ],
+        },
+      ],
+    };
+    expect(encodeRequest(voteApi, 2, request).toBuffer().toString("hex")).toBe(version2RequestHex);
+    expect(decodeRequest(voteApi, 2, new Reader(Buffer.from(version2RequestHex, "hex")))).toEqual(request);
+  });
+
+  it("leaves pre_vote out of a v1 request, which decodes as an ordinary vote", () => {
+    const partition = {
+      partitionIndex: 0,
+      candidateEpoch: 5,
+      candidateId: 2,
+      candidateDirectoryId,
+      voterDirectoryId,
+      lastOffsetEpoch: 4,
+      lastOffset: 120n,
+    };
+    const request = {
+      clusterId: "chronik",
+      voterId: 3,
+      topics: [{ topicName: metadataTopic, partitions: [{ ...partition, preVote: true }] }],
+    };
+    expect(encodeRequest(voteApi, 1, request).toBuffer().toString("hex")).toBe(version1RequestHex);
+    const decoded = decodeRequest(voteApi, 1, new Reader(Buffer.from(version1RequestHex, "hex")));
+    expect(decoded.topics[0]!.partitions[0]!.preVote).toBe(false);
   });
 
   it("writes a null cluster id as a compact null", () => {
@@ -261,7 +332,7 @@ describe("Vote", () => {
   });
 
   testCodecProperties(voteApi, requestIn, responseIn, {
-    requests: { 0: version0RequestHex, 1: version1RequestHex },
-    responses: { 0: version0ResponseHex, 1: version1ResponseHex },
+    requests: { 0: version0RequestHex, 1: version1RequestHex, 2: version2RequestHex },
+    responses: { 0: version0ResponseHex, 1: version1ResponseHex, 2: version1ResponseHex },
   });
 });

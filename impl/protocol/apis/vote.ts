@@ -1,5 +1,5 @@
 /**
- * Vote (key 52), versions 0-1; flexible from 0.
+ * Vote (key 52), versions 0-2; flexible from 0.
  *
  * VoteRequest =>
  *   cluster_id: STRING (nullable 0+, default null)
@@ -14,6 +14,7 @@
  *       voter_directory_id: UUID (1+)
  *       last_offset_epoch: INT32
  *       last_offset: INT64
+ *       pre_vote: BOOL (2+)
  *     ]
  *   ]
  *
@@ -36,6 +37,12 @@
  * has a new directory id) refuses a request meant for the old one with
  * INVALID_VOTER_KEY, and lets a response say where the leader it names
  * listens. The directory ids of v0 senders decode as the zero UUID.
+ * Version 2 (KIP-996, Kafka 4.0) adds pre_vote: a replica asks whether it
+ * would be granted a vote before bumping its epoch, so a node cut off from
+ * the quorum cannot disrupt it when it comes back. Kafka renames the
+ * candidate_* fields replica_* there, since a pre-vote is sent by a replica
+ * that is not yet a candidate; the bytes are the same, the names here stay.
+ * The response is the same in version 2 as in version 1.
  */
 import { defineApi } from "../api.ts";
 import { array, bool, field, int16, int32, int64, string, struct, uuid } from "../schema.ts";
@@ -45,7 +52,7 @@ export const voteApi = defineApi({
   key: 52,
   name: "Vote",
   versionMin: 0,
-  versionMax: 1,
+  versionMax: 2,
   flexibleMin: 0,
   request: struct({
     clusterId: field(string, { nullable: "0+", default: null }),
@@ -60,6 +67,7 @@ export const voteApi = defineApi({
           voterDirectoryId: field(uuid, { v: "1+" }),
           lastOffsetEpoch: field(int32),
           lastOffset: field(int64),
+          preVote: field(bool, { v: "2+" }),
         }),
       ),
     ),

@@ -5,16 +5,30 @@
 import type { BrokerServices } from "../../broker/services.ts";
 import type { MetadataRecord } from "../../metadata/records.ts";
 import { planCreatePartitions } from "../../metadata/topic-commands.ts";
-import type { createPartitionsApi } from "../../protocol/apis/create-partitions.ts";
+import { createPartitionsApi } from "../../protocol/apis/create-partitions.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
 import type { InferInput } from "../../protocol/schema.ts";
 import type { Handler } from "../dispatcher.ts";
+import { atController } from "./at-controller.ts";
 
 type Request = ReturnType<typeof createPartitionsApi.request.read>;
 type Response = InferInput<typeof createPartitionsApi.response>;
 type Result = Response["results"][number];
 
 export function createPartitionsHandler(services: BrokerServices): Handler<Request, Response> {
+  return atController(services, createPartitionsApi, createHere(services), refused, {
+    timeoutMsOf: (request) => request.timeoutMs,
+  });
+}
+
+function refused(request: Request, _context: unknown, errorCode: number, errorMessage: string): Response {
+  return {
+    throttleTimeMs: 0,
+    results: request.topics.map(({ name }) => ({ name, errorCode, errorMessage })),
+  };
+}
+
+function createHere(services: BrokerServices): Handler<Request, Response> {
   return async (request, context) => {
     context.releaseNext();
     const results = await services.controller.decide((image) => {

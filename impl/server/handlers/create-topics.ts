@@ -7,10 +7,11 @@
 import type { BrokerServices } from "../../broker/services.ts";
 import { effectiveTopicConfig, topicConfigDefinitions } from "../../broker/topic-configs.ts";
 import { createTopics } from "../../broker/topic-creation.ts";
-import type { createTopicsApi } from "../../protocol/apis/create-topics.ts";
+import { createTopicsApi } from "../../protocol/apis/create-topics.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
 import { type InferInput, zeroUuid } from "../../protocol/schema.ts";
 import type { Handler } from "../dispatcher.ts";
+import { atController } from "./at-controller.ts";
 
 type Request = ReturnType<typeof createTopicsApi.request.read>;
 type Response = InferInput<typeof createTopicsApi.response>;
@@ -21,6 +22,25 @@ export const configSourceStaticBroker = 4;
 export const configSourceDefault = 5;
 
 export function createTopicsHandler(services: BrokerServices): Handler<Request, Response> {
+  return atController(services, createTopicsApi, createHere(services), refused, {
+    timeoutMsOf: (request) => request.timeoutMs,
+  });
+}
+
+function refused(request: Request, _context: unknown, errorCode: number, errorMessage: string): Response {
+  return {
+    throttleTimeMs: 0,
+    topics: request.topics.map((topic) => ({
+      name: topic.name,
+      topicId: zeroUuid,
+      errorCode,
+      errorMessage,
+      configs: null,
+    })),
+  };
+}
+
+function createHere(services: BrokerServices): Handler<Request, Response> {
   return async (request, context) => {
     context.releaseNext();
     const outcomes = await createTopics(

@@ -7,20 +7,48 @@ import type { BrokerServices } from "../../broker/services.ts";
 import type { TopicImage } from "../../metadata/image.ts";
 import { internalTopicNames } from "../../metadata/internal-topics.ts";
 import type { MetadataRecord } from "../../metadata/records.ts";
-import type { deleteTopicsApi } from "../../protocol/apis/delete-topics.ts";
+import { deleteTopicsApi } from "../../protocol/apis/delete-topics.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
 import { type InferInput, zeroUuid } from "../../protocol/schema.ts";
-import type { Handler } from "../dispatcher.ts";
+import type { Handler, HandlerContext } from "../dispatcher.ts";
+import { atController } from "./at-controller.ts";
 
 type Request = ReturnType<typeof deleteTopicsApi.request.read>;
 type Response = InferInput<typeof deleteTopicsApi.response>;
 type Result = Response["responses"][number];
 
+/** The topics asked for: by name or id from version 6, by name before. */
+function wantedTopics(request: Request, version: number): Array<{ name: string | null; topicId: string }> {
+  return version >= 6 ? request.topics : request.topicNames.map((name) => ({ name, topicId: zeroUuid }));
+}
+
 export function deleteTopicsHandler(services: BrokerServices): Handler<Request, Response> {
+  return atController(services, deleteTopicsApi, deleteHere(services), refused, {
+    timeoutMsOf: (request) => request.timeoutMs,
+  });
+}
+
+function refused(
+  request: Request,
+  context: HandlerContext,
+  errorCode: number,
+  errorMessage: string,
+): Response {
+  return {
+    throttleTimeMs: 0,
+    responses: wantedTopics(request, context.version).map(({ name, topicId }) => ({
+      name,
+      topicId,
+      errorCode,
+      errorMessage,
+    })),
+  };
+}
+
+function deleteHere(services: BrokerServices): Handler<Request, Response> {
   return async (request, context) => {
     context.releaseNext();
-    const wanted =
-      context.version >= 6 ? request.topics : request.topicNames.map((name) => ({ name, topicId: zeroUuid }));
+    const wanted = wantedTopics(request, context.version);
     const responses = await services.controller.decide((image) => {
       const records: MetadataRecord[] = [];
       const removed = new Set<string>();

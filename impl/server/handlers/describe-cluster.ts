@@ -31,7 +31,7 @@ export function describeClusterHandler(services: BrokerServices): Handler<Reques
       ...base,
       errorCode: ErrorCode.NONE,
       errorMessage: null,
-      controllerId: services.config.nodeId,
+      controllerId: services.quorum.controllerId ?? -1,
       brokers: advertisedBrokers(services).map(({ nodeId, host, port, rack }) => ({
         brokerId: nodeId,
         host,

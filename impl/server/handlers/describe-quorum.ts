@@ -2,16 +2,18 @@
  * DescribeQuorum: the metadata quorum as its leader sees it (leader, epoch,
  * high watermark, each voter's and observer's log end and fetch times), for
  * the one partition of `__chronik_metadata`. Another topic or partition is
- * answered UNKNOWN_TOPIC_OR_PARTITION; a node that does not lead answers
+ * answered UNKNOWN_TOPIC_OR_PARTITION. A node that does not lead forwards the
+ * request to the controller; asked in a forwarded request, it answers
  * NOT_LEADER_OR_FOLLOWER with the leader and epoch it knows, as Kafka does.
  */
 import type { BrokerServices } from "../../broker/services.ts";
 import type { ReplicaDescription } from "../../cluster/raft/describe-quorum.ts";
 import { metadataTopicName } from "../../metadata/internal-topics.ts";
-import type { describeQuorumApi } from "../../protocol/apis/describe-quorum.ts";
+import { describeQuorumApi } from "../../protocol/apis/describe-quorum.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
 import type { InferInput } from "../../protocol/schema.ts";
 import type { Handler } from "../dispatcher.ts";
+import { atController } from "./at-controller.ts";
 import { advertisedBrokers } from "./metadata.ts";
 
 type Request = ReturnType<typeof describeQuorumApi.request.read>;
@@ -31,6 +33,14 @@ function replicaState(replica: ReplicaDescription) {
 }
 
 export function describeQuorumHandler(services: BrokerServices): Handler<Request, Response> {
+  return atController(services, describeQuorumApi, describeHere(services), refused, { readOnly: true });
+}
+
+function refused(_request: Request, _context: unknown, errorCode: number, errorMessage: string): Response {
+  return { errorCode, errorMessage, topics: [], nodes: [] };
+}
+
+function describeHere(services: BrokerServices): Handler<Request, Response> {
   return async (request, context) => {
     context.releaseNext();
     const quorum = await services.quorum.describe();

@@ -5,6 +5,11 @@
  * waits, up to MaxWaitMs, for a high watermark it reads to move. Fetch
  * sessions (KIP-227) are declined: every response carries session id 0, which
  * tells the client to keep sending full requests.
+ *
+ * A replica's fetch of the metadata partition belongs to the quorum
+ * (metadata-replica-fetch.ts) and is served while the node is still starting,
+ * since no node finishes starting without it; every other fetch waits until
+ * the node is open.
  */
 import type { LocalPartition } from "../../broker/replica-manager.ts";
 import type { BrokerServices } from "../../broker/services.ts";
@@ -15,6 +20,11 @@ import { ErrorCode } from "../../protocol/error-codes.ts";
 import type { InferInput } from "../../protocol/schema.ts";
 import type { Handler } from "../dispatcher.ts";
 import { leaderEpochError } from "./leader-epoch.ts";
+import {
+  answerMetadataReplicaFetch,
+  fetchingReplicaId,
+  isMetadataReplicaFetch,
+} from "./metadata-replica-fetch.ts";
 
 type Request = ReturnType<typeof fetchApi.request.read>;
 type Response = InferInput<typeof fetchApi.response>;
@@ -71,9 +81,10 @@ async function readRound(services: BrokerServices, request: Request, version: nu
       }
       const image = local.image;
       const epochProblem = leaderEpochError(partitionRequest.currentLeaderEpoch, image.leaderEpoch);
-      // Only consumers fetch here: no partition has a follower replica to serve.
-      const replicaId = version >= 15 ? request.replicaState.replicaId : request.replicaId;
-      const notLeader = image.leader !== services.config.nodeId || replicaId !== consumerReplicaId;
+      // A replica's fetch of a data partition is data replication, which does not exist yet: answered
+      // as Kafka answers a fetch for a partition this node neither leads nor hosts a follower of.
+      const notLeader =
+        image.leader !== services.config.nodeId || fetchingReplicaId(request, version) !== consumerReplicaId;
       const errorCode = notLeader ? ErrorCode.NOT_LEADER_OR_FOLLOWER : epochProblem;
       if (errorCode !== ErrorCode.NONE) {
         hasError = true;
@@ -120,10 +131,14 @@ async function readRound(services: BrokerServices, request: Request, version: nu
   };
 }
 
-export function fetchHandler(services: BrokerServices): Handler<Request, Response> {
+/** `opened` resolves once the node has finished starting (registered itself): client fetches wait for it. */
+export function fetchHandler(services: BrokerServices, opened: Promise<void>): Handler<Request, Response> {
   return async (request, context) => {
     context.releaseNext();
     const version = context.version;
+    if (isMetadataReplicaFetch(request, version))
+      return answerMetadataReplicaFetch(services, request, version);
+    await opened;
     if (request.sessionId !== 0) {
       return {
         throttleTimeMs: 0,

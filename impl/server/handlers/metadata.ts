@@ -84,7 +84,7 @@ export function metadataHandler(services: BrokerServices): Handler<Request, Resp
       throttleTimeMs: 0,
       brokers: advertisedBrokers(services),
       clusterId: services.clusterId,
-      controllerId: services.config.nodeId,
+      controllerId: services.quorum.controllerId ?? -1,
       topics,
     };
   };
