@@ -185,9 +185,16 @@ export function withProgress(
 
 /**
  * Check quorum: whether a majority of voters (the leader itself if it is one)
- * fetched within the timeout at `nowMs`.
+ * fetched within the timeout at `nowMs`, counted over the latest voter set,
+ * committed or not (KIP-853). A set of one voter never loses contact, as in
+ * Kafka's LeaderState.timeUntilCheckQuorumExpires: either the leader is that
+ * voter, or it appended its own removal and that voter alone can commit it.
+ * A leader resigning then would leave the voter, which may not hold the record
+ * and so still needs the leader's vote, with no one to elect; staying lets the
+ * removal commit when the voter fetches, and the leader resigns after that.
  */
 export function hasQuorumContact(context: Context, nowMs: number): boolean {
+  if (context.voters.length === 1) return true;
   const heard = context.voters.filter(
     (id) =>
       id === context.nodeId ||

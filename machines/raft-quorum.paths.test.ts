@@ -173,6 +173,22 @@ const models: Model[] = [
     simple: { stopWhen: (context) => context.nowMs > 0 || context.log.endOffset > 4 },
   },
   {
+    // KIP-853's two-voter corner: only voter 2 can commit the leader's removal, so the leader stays until it does.
+    name: "leader removing itself from two voters",
+    paths: { edges: 44, shortest: 8, simple: 23 },
+    input: { ...threeVoters, voters: [1, 2] },
+    // Elected at epoch 2 with voter 2's grants, its leader-change record committed by voter 2, then its removal.
+    prefix: [...electionRound, fetchAt(afterElection, 2), { type: "voter.removeRequested", nodeId: 1 }],
+    events: (context) => [
+      { type: "clock.ticked", nowMs: context.nowMs + tickMs },
+      fetchAt(context, 2),
+      // Voter 2 fetches without the voters record: alive, yet the removal stays uncommitted.
+      { ...fetchAt(context, 2), fetchOffset: context.highWatermark },
+    ],
+    stopWhen: (context) => context.nowMs > 3 * tickMs,
+    simple: { stopWhen: (context) => context.nowMs > 3 * tickMs },
+  },
+  {
     name: "follower",
     paths: { edges: 1116, shortest: 139, simple: 132 },
     input: threeVoters,
@@ -314,7 +330,9 @@ const offsetOf = (context: Context, id: number) =>
   id === context.nodeId
     ? context.log.endOffset
     : (context.replicaProgress.find((replica) => replica.id === id)?.endOffset ?? 0);
+// Kafka's check-quorum timer never expires over a voter set of one.
 const heardFromMajority = (context: Context, nowMs: number) =>
+  context.voters.length === 1 ||
   isMajority(
     context.voters.filter(
       (id) =>
@@ -371,11 +389,10 @@ const rules: Array<[rule: string, holds: (step: Step) => boolean]> = [
       (after.epoch === before.epoch ? after.votedFor === before.votedFor : after.votedFor === null),
   ],
   [
-    "only voters grant, and only to candidates at least as up to date",
+    "grants only to candidates at least as up to date, whether or not its own log lists it as a voter",
     ({ before, event, granted }) =>
       granted.length === 0 ||
       (event.type === "vote.requested" &&
-        isVoter(before) &&
         (event.lastEpoch > before.log.lastEpoch ||
           (event.lastEpoch === before.log.lastEpoch && event.endOffset >= before.log.endOffset))),
   ],
@@ -550,7 +567,6 @@ const rules: Array<[rule: string, holds: (step: Step) => boolean]> = [
         before.nowMs - before.lastLeaderContactMs < before.config.fetchTimeoutMs;
       const grants =
         event.epoch >= before.epoch &&
-        isVoter(before) &&
         upToDate &&
         (role === "unattached" || role === "prospective"
           ? event.preVote || votedFor === null || votedFor === event.candidateId

@@ -406,18 +406,69 @@ describe("elections", () => {
     });
   });
 
-  it("observer never votes, but still moves to a newer epoch", () => {
-    const observer = snapshotIn("unattached", { nodeId: 4, epoch: 3 });
-    for (const request of [
-      voteRequest({ lastEpoch: 0, endOffset: 0 }),
-      voteRequest({ epoch: 4, lastEpoch: 0, endOffset: 0 }),
-      voteRequest({ preVote: true, lastEpoch: 0, endOffset: 0 }),
-    ]) {
-      const result = step(observer, request);
-      expect(result.action("sendVoteAnswer")).toMatchObject({ granted: false });
-      expect(result.context.votedFor).toBeNull();
-    }
-    expect(step(observer, voteRequest({ epoch: 4 })).context.epoch).toBe(4);
+  // KIP-853: the candidate decides whose grants count; the voter's own, possibly stale, voter set does not.
+  it.each([
+    {
+      rule: "a node its own log leaves out votes for an up-to-date candidate, once per epoch",
+      role: "unattached",
+      request: voteRequest(),
+      granted: true,
+      votedFor: 2,
+    },
+    {
+      rule: "a node its own log leaves out moves to a newer epoch and votes for an up-to-date candidate",
+      role: "unattached",
+      request: voteRequest({ epoch: 4, lastEpoch: 3, endOffset: 1 }),
+      granted: true,
+      votedFor: 2,
+    },
+    {
+      rule: "a node its own log leaves out grants a pre-vote, recording no vote",
+      role: "unattached",
+      request: voteRequest({ preVote: true }),
+      granted: true,
+      votedFor: null,
+    },
+    {
+      rule: "a follower its own log leaves out grants a pre-vote once its leader is quiet",
+      role: "follower",
+      request: voteRequest({ candidateId: 3, preVote: true }),
+      granted: true,
+      votedFor: null,
+    },
+    {
+      rule: "a node its own log leaves out refuses a candidate whose log is behind",
+      role: "unattached",
+      request: voteRequest({ epoch: 4, lastEpoch: 2, endOffset: 4 }),
+      granted: false,
+      votedFor: null,
+    },
+  ] as const)("$rule", ({ role, request, granted, votedFor }) => {
+    const leaderId = role === "follower" ? 2 : null;
+    const leftOut = snapshotIn(role, { nodeId: 4, epoch: 3, leaderId, log: { lastEpoch: 2, endOffset: 5 } });
+    const result = step(leftOut, request);
+    expect(result.action("sendVoteAnswer")).toMatchObject({ granted });
+    expect(result.context.votedFor).toBe(votedFor);
+  });
+
+  it("a stale voters record that leaves a node out does not stop it electing a more up-to-date candidate", () => {
+    // The finding of the runtime's soak: voters [1, 5] from an old epoch on node 2, committed voters [1, 2].
+    const stale = snapshotIn("unattached", {
+      nodeId: 2,
+      voters: [1, 5],
+      epoch: 2,
+      log: { lastEpoch: 2, endOffset: 2 },
+    });
+    const candidate = { candidateId: 1, epoch: 3, lastEpoch: 3, endOffset: 5 };
+    expect(step(stale, voteRequest({ ...candidate, preVote: true })).action("sendVoteAnswer")).toMatchObject({
+      granted: true,
+      preVote: true,
+    });
+    const voted = step(stale, voteRequest({ ...candidate, preVote: false }));
+    expect(voted.action("sendVoteAnswer")).toEqual({ to: 1, epoch: 3, granted: true, preVote: false });
+    expect(voted.action("persistQuorumState")).toEqual({ epoch: 3, votedFor: 1, leaderId: null });
+    // It still never stands: only a node its own log lists as a voter does.
+    expect(step(voted.next, { type: "election.timedOut" }).role).toBe("unattached");
   });
 
   it("a node that becomes a voter by a replicated voters record may stand", () => {
@@ -566,6 +617,25 @@ describe("leaders", () => {
     expect(quiet.context).toMatchObject({ leaderId: null, epochStartOffset: null, replicaProgress: [] });
   });
 
+  it.each([
+    { rule: "a leader alone in its voter set never loses check quorum", voters: [1], removing: null },
+    {
+      rule: "a leader awaiting its own removal from two voters never loses check quorum",
+      voters: [2],
+      removing: { kind: "remove", nodeId: 1, offset: 5 } as const,
+    },
+  ])("$rule", ({ voters, removing }) => {
+    const leader = leaderOfEpoch3({ voters, pendingVoterChange: removing });
+    expect(step(leader, { type: "clock.ticked", nowMs: 10_000 }).role).toBe("leader");
+  });
+
+  it("a leader that left itself out of two voters counts only the other for check quorum", () => {
+    const leader = leaderOfEpoch3({ voters: [2, 3] });
+    const heardFrom2 = run(leader, [fetched(2, 6, 100)]);
+    // Itself no longer counts: voter 2 alone is no majority of [2, 3].
+    expect(step(heardFrom2, { type: "clock.ticked", nowMs: 200 }).role).toBe("resigned");
+  });
+
   it("a leader resigns on graceful shutdown and tells the voters", () => {
     const result = step(leaderOfEpoch3(), { type: "node.shutdownRequested" });
     expect(result.role).toBe("resigned");
@@ -679,6 +749,24 @@ describe("membership", () => {
     const stepDown = step(both.next, { type: "clock.ticked", nowMs: 1 });
     expect(stepDown.role).toBe("resigned");
     expect(stepDown.action("sendEndQuorumEpoch")).toEqual({ epoch: 3, leaderId: 1, voters: [2, 3] });
+  });
+
+  it("a leader that removed itself from two voters keeps leading, unheard, until the removal commits", () => {
+    // The finding of the runtime's soak: resigning here left voter 2, without the record, needing node 1's vote.
+    const twoVoters = committedLeader({
+      voters: [1, 2],
+      replicaProgress: [{ id: 2, endOffset: 6, lastFetchMs: 0 }],
+    });
+    const removing = run(twoVoters, [{ type: "voter.removeRequested", nodeId: 1 }]);
+    expect(removing.context).toMatchObject({ voters: [2], pendingVoterChange: { nodeId: 1, offset: 6 } });
+    const unheard = step(removing, { type: "clock.ticked", nowMs: 10 * config.checkQuorumTimeoutMs });
+    expect(unheard.role).toBe("leader");
+    expect(unheard.types).not.toContain("sendEndQuorumEpoch");
+    const committed = step(unheard.next, fetched(2, 7, 10 * config.checkQuorumTimeoutMs));
+    expect(committed.action("answerMembershipRequest")).toEqual({ kind: "remove", nodeId: 1, error: "NONE" });
+    const stepDown = step(committed.next, { type: "clock.ticked", nowMs: 10 * config.checkQuorumTimeoutMs });
+    expect(stepDown.role).toBe("resigned");
+    expect(stepDown.action("sendEndQuorumEpoch")).toEqual({ epoch: 3, leaderId: 1, voters: [2] });
   });
 
   it("a leader that loses leadership with a change pending answers NOT_LEADER_OR_FOLLOWER", () => {

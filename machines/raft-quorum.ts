@@ -371,15 +371,16 @@ export const raftQuorumMachine = setup({
     initial: "unattached",
     on: {
       "clock.ticked": { actions: "updateClock", description: "Keep the clock" },
+      // Whether this node's own log lists it as a voter does not matter (see grantBranches).
       "vote.requested": [
         {
-          guard: and(["messageEpochIsNewer", "isVoter", "candidateLogUpToDate", not("isPreVote")]),
+          guard: and(["messageEpochIsNewer", "candidateLogUpToDate", not("isPreVote")]),
           target: ".unattached",
           actions: ["adoptNewerEpoch", "recordVote", persistQuorumState, answerVote(true)],
           description: "Newer epoch from an up-to-date candidate: move to it and vote for the candidate",
         },
         {
-          guard: and(["messageEpochIsNewer", "isVoter", "candidateLogUpToDate"]),
+          guard: and(["messageEpochIsNewer", "candidateLogUpToDate"]),
           target: ".unattached",
           actions: ["adoptNewerEpoch", persistQuorumState, answerVote(true)],
           description:
@@ -389,7 +390,7 @@ export const raftQuorumMachine = setup({
           guard: "messageEpochIsNewer",
           target: ".unattached",
           actions: ["adoptNewerEpoch", persistQuorumState, answerVote(false)],
-          description: "Newer epoch but an observer, or a candidate whose log is behind: move to it, refuse",
+          description: "Newer epoch from a candidate whose log is behind: move to it, refuse",
         },
         {
           actions: answerVote(false),
@@ -594,7 +595,8 @@ export const raftQuorumMachine = setup({
               guard: "lostContactWithMajority",
               target: "resigned",
               actions: ["updateClock", sendEndQuorumEpoch],
-              description: "Check quorum: no majority fetched within the timeout, step down",
+              description:
+                "Check quorum: no majority of its voter set fetched in time (one voter never fails it), step down",
             },
             {
               guard: "removedFromCommittedVoters",
@@ -684,7 +686,6 @@ export const raftQuorumMachine = setup({
           "vote.requested": {
             guard: and([
               "messageEpochIsCurrent",
-              "isVoter",
               "isPreVote",
               not("heardFromLeaderRecently"),
               "candidateLogUpToDate",
@@ -734,14 +735,18 @@ export const raftQuorumMachine = setup({
 /**
  * Unattached and prospective grant the same way (Kafka's
  * unattachedOrProspectiveCanGrantVote): a vote once per epoch, a pre-vote to
- * any up-to-date candidate, and only when this node is a voter.
+ * any up-to-date candidate. Whether this node's own log lists it as a voter
+ * plays no part (KIP-853): that list may come from an uncommitted voters
+ * record a later leader will truncate, and a node refusing on it can leave the
+ * candidates that need its vote with no leader to elect, ever. Safety stays
+ * with the candidate, which counts only grants from voters of its own set
+ * (answerFromVoter), and with one vote per node per epoch.
  */
 function grantBranches() {
   return [
     {
       guard: and([
         "messageEpochIsCurrent",
-        "isVoter",
         not("isPreVote"),
         "voteNotYetGrantedThisEpoch",
         "candidateLogUpToDate",
@@ -750,7 +755,7 @@ function grantBranches() {
       description: "Vote for an up-to-date candidate, at most one per epoch",
     },
     {
-      guard: and(["messageEpochIsCurrent", "isVoter", "isPreVote", "candidateLogUpToDate"]),
+      guard: and(["messageEpochIsCurrent", "isPreVote", "candidateLogUpToDate"]),
       actions: answerVote(true),
       description: "Grant a pre-vote to an up-to-date candidate; nothing recorded",
     },

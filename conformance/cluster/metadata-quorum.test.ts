@@ -172,12 +172,23 @@ describe("a three-node cluster", () => {
     expect(seen[1]!.topics).toEqual(seen[0]!.topics);
     expect(seen[0]!.controllerId).toBe(after.leaderId);
 
+    // The restarted node is a new incarnation: it registers fenced, and the controller takes it out of
+    // the leaderships and ISRs its old incarnation held before unfencing it. So it must agree with what
+    // a survivor reports now, not with the view from before it came back.
     await cluster.startNode(before.leaderId);
     const restarted = await eventually("the restarted node catches up", async () => {
-      const metadata = await metadataFrom(cluster.node(before.leaderId).port, ["orders", "after-failover"]);
-      return metadata.topics.every((topic) => topic.errorCode === ErrorCode.NONE) ? metadata : undefined;
+      const topics = ["orders", "after-failover"];
+      const [metadata, survivor] = await Promise.all([
+        metadataFrom(cluster.node(before.leaderId).port, topics),
+        metadataFrom(survivors[0]!.port, topics),
+      ]);
+      const applied = metadata.topics.every((topic) => topic.errorCode === ErrorCode.NONE);
+      return applied && JSON.stringify(metadata.topics) === JSON.stringify(survivor.topics)
+        ? metadata
+        : undefined;
     });
-    expect(restarted.topics).toEqual(seen[0]!.topics);
+    expect(restarted.topics.map((topic) => topic.name)).toEqual(["after-failover", "orders"]);
+    expect(restarted.brokers).toContain(`${before.leaderId}@127.0.0.1:${cluster.node(before.leaderId).port}`);
   });
 
   it("adds a fourth node as a voter and removes one, and keeps serving", async () => {

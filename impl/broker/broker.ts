@@ -6,11 +6,14 @@
  */
 import { mkdir } from "node:fs/promises";
 import { WireRaftTransport } from "../cluster/raft/wire-transport.ts";
+import { type ControlPlane, startControlPlane } from "../controller/control-plane.ts";
 import type { Logger } from "../log.ts";
 import { plaintextListenerName, plaintextSecurityProtocol } from "../metadata/broker-registrations.ts";
 import { Controller } from "../metadata/controller.ts";
 import type { MetadataImage } from "../metadata/image.ts";
 import { defaultDecodeLimits } from "../protocol/reader.ts";
+import { alterPartitionSenderFor } from "../replication/alter-partition-sender.ts";
+import { ReplicaFetchers } from "../replication/replica-fetcher.ts";
 import { Dispatcher } from "../server/dispatcher.ts";
 import { registerHandlers } from "../server/handlers/index.ts";
 import { KafkaListener } from "../server/server.ts";
@@ -32,6 +35,8 @@ const highWatermarkCheckpointIntervalMs = 5000;
 
 export class Broker {
   private readonly timers: NodeJS.Timeout[] = [];
+  private controlPlane: ControlPlane | null = null;
+  private fetchers: ReplicaFetchers | null = null;
   private waitingFetches = 0;
 
   private constructor(
@@ -73,8 +78,24 @@ export class Broker {
     const image = quorum.image;
     await peers.update(image);
     const controller = new Controller(image, quorum, logger);
+    const controlPlane = startControlPlane({ config, quorum, controller, logger });
     const controllerLink = new ControllerLink(config.nodeId, quorum, peers.controllerPool, logger);
     const replicas = new ReplicaManager(config, sync, logger);
+    const fetchers = new ReplicaFetchers({
+      nodeId: config.nodeId,
+      pool: peers.replicationPool,
+      logger: logger.child({ component: "replica-fetchers" }),
+    });
+    const alterPartitionRoute = {
+      nodeId: config.nodeId,
+      quorum,
+      lifecycles: controlPlane.lifecycles,
+      pool: peers.controllerPool,
+    };
+    await replicas.takeRoles({
+      fetching: fetchers,
+      alterPartitionSenderFor: (local) => alterPartitionSenderFor(alterPartitionRoute, local),
+    });
     await replicas.openAll(image);
     quorum.onApplied(async (changes) => {
       await replicas.apply(changes);
@@ -112,7 +133,13 @@ export class Broker {
       lock,
       logger,
     );
-    registerHandlers(dispatcher, broker.services(controller, controllerLink, dispatcher), openedPromise);
+    broker.controlPlane = controlPlane;
+    broker.fetchers = fetchers;
+    registerHandlers(
+      dispatcher,
+      broker.services(controller, controlPlane, controllerLink, dispatcher),
+      openedPromise,
+    );
     // Bind first: with port 0 the advertised port is only known once bound.
     broker.port = await listener.listen();
     const advertisedPort = config.advertisedPort === 0 ? broker.port : config.advertisedPort;
@@ -132,7 +159,11 @@ export class Broker {
       pool: peers.controllerPool,
       logger,
     });
+    // A node registers fenced; it serves clients once the controller has seen it caught up and unfenced it.
+    await quorum.whenImage((image) => image.brokers.get(config.nodeId)?.fenced === false);
     opened();
+    // Kafka checks for followers out of sync every replica.lag.time.max.ms / 2.
+    broker.every(config.replicaLagMsMax / 2, "ISR check", async () => replicas.tickLeaders());
     broker.every(retentionCheckIntervalMs, "retention check", () => replicas.applyRetention(Date.now()));
     broker.every(highWatermarkCheckpointIntervalMs, "high watermark checkpoint", () =>
       replicas.checkpointHighWatermarks(),
@@ -152,6 +183,7 @@ export class Broker {
 
   private services(
     controller: Controller,
+    controlPlane: ControlPlane,
     controllerLink: ControllerLink,
     dispatcher: Dispatcher,
   ): BrokerServices {
@@ -160,6 +192,7 @@ export class Broker {
       clusterId: this.clusterId,
       image: this.image,
       controller,
+      lifecycles: controlPlane.lifecycles,
       controllerLink,
       // A forwarded request has no connection of its own: nothing follows it to release.
       dispatchForwarded: (frame, peer) => dispatcher.handle(frame, peer, { releaseNext: () => {} }, true),
@@ -189,8 +222,10 @@ export class Broker {
 
   async stop(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
+    this.controlPlane?.stop();
     await this.listener.close();
     await this.replicas.closeAll();
+    await this.fetchers?.close();
     await this.quorum.close();
     await this.peers.close();
     await this.sync.close();

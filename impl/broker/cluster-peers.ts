@@ -4,10 +4,11 @@
  * as nodes register (a registration is the address a node itself
  * advertises, so it wins); this node is never its own peer.
  *
- * Two pools, each one connection per peer: the quorum's (votes, leader
- * announcements and the metadata fetch, whose long poll would hold up
- * anything queued behind it on the same connection) and the controller's
- * (forwarded requests, registrations, commit-point reads).
+ * Three pools, each one connection per peer, because a long-poll fetch holds
+ * up whatever is queued behind it on its connection: the quorum's (votes,
+ * leader announcements, the metadata fetch), the controller's (forwarded
+ * requests, registrations, AlterPartition, commit-point reads) and data
+ * replication's (followers' fetches and OffsetForLeaderEpoch).
  */
 
 import type { PeerAddress } from "../cluster/peer-errors.ts";
@@ -21,6 +22,7 @@ import type { MetadataImage } from "../metadata/image.ts";
 export class ClusterPeers {
   readonly quorumPool: PeerPool;
   readonly controllerPool: PeerPool;
+  readonly replicationPool: PeerPool;
   private known = new Map<number, PeerAddress>();
 
   constructor(
@@ -31,9 +33,10 @@ export class ClusterPeers {
     const clientId = peerClientId(nodeId);
     this.quorumPool = new PeerPool({ clientId, logger: logger.child({ pool: "quorum" }) });
     this.controllerPool = new PeerPool({ clientId, logger: logger.child({ pool: "controller" }) });
+    this.replicationPool = new PeerPool({ clientId, logger: logger.child({ pool: "replication" }) });
   }
 
-  /** Brings both pools in step with --voters and the image's registrations; resolves once replaced clients closed. */
+  /** Brings every pool in step with --voters and the image's registrations; resolves once replaced clients closed. */
   async update(image: MetadataImage): Promise<void> {
     const wanted = new Map<number, PeerAddress>();
     for (const voter of this.voters) wanted.set(voter.nodeId, { ...voter });
@@ -46,11 +49,15 @@ export class ClusterPeers {
     wanted.delete(this.nodeId);
     if (sameAddresses(wanted, this.known)) return;
     this.known = wanted;
-    await Promise.all([this.quorumPool.update(wanted.values()), this.controllerPool.update(wanted.values())]);
+    await Promise.all(this.pools().map((pool) => pool.update(wanted.values())));
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.quorumPool.close(), this.controllerPool.close()]);
+    await Promise.all(this.pools().map((pool) => pool.close()));
+  }
+
+  private pools(): PeerPool[] {
+    return [this.quorumPool, this.controllerPool, this.replicationPool];
   }
 }
 

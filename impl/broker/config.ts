@@ -14,6 +14,10 @@ export interface BrokerConfig {
   dataDir: string;
   /** The metadata quorum's initial voters (--voters); null: this node is the only voter. */
   voters: VoterEndpoint[] | null;
+  /** replica.lag.time.max.ms: a follower not caught up for this long leaves the ISR. */
+  replicaLagMsMax: number;
+  /** broker.session.timeout.ms: a node that has not fetched the metadata log for this long is fenced. */
+  brokerSessionTimeoutMs: number;
   /** min.insync.replicas for topics that do not override it. */
   minInsyncReplicas: number;
   /** default.replication.factor for auto-created topics and CreateTopics with -1. */
@@ -45,6 +49,8 @@ export const defaultBrokerConfig: BrokerConfig = {
   advertisedPort: 9092,
   dataDir: "./data",
   voters: null,
+  replicaLagMsMax: 30_000,
+  brokerSessionTimeoutMs: 9_000,
   minInsyncReplicas: 1,
   defaultReplicationFactor: 1,
   numPartitions: 1,

@@ -8,13 +8,15 @@ import { rm } from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "../log.ts";
 import type { ImageChange, MetadataImage, PartitionImage, TopicImage } from "../metadata/image.ts";
+import { type AlterPartitionSender, PartitionLeader } from "../replication/partition-leader.ts";
 import { PartitionLog } from "../storage/partition-log.ts";
 import type { SyncScheduler } from "../storage/sync-scheduler.ts";
 import type { BrokerConfig } from "./config.ts";
-import { logConfigFor } from "./topic-configs.ts";
+import { effectiveTopicConfig, logConfigFor } from "./topic-configs.ts";
 
 export class LocalPartition {
   private waiters = new Set<() => void>();
+  private logEndWaiters = new Set<() => void>();
   private watermark: bigint;
 
   constructor(
@@ -59,18 +61,62 @@ export class LocalPartition {
     this.waiters.add(wake);
     return () => this.waiters.delete(wake);
   }
-}
 
-export function isSoleInSyncLeader(partition: PartitionImage, nodeId: number): boolean {
-  return partition.leader === nodeId && partition.isr.length === 1 && partition.isr[0] === nodeId;
+  /**
+   * A follower's high watermark: the leader's, as its fetch answer gave it,
+   * clamped to what this replica holds (it may not have fetched that far).
+   */
+  followLeaderHighWatermark(leaderHighWatermark: bigint): void {
+    const end = this.log.logEndOffset;
+    this.advanceHighWatermark(leaderHighWatermark < end ? leaderHighWatermark : end);
+  }
+
+  /**
+   * After a truncation the high watermark may stand past the new log end;
+   * Kafka's truncateTo lowers it likewise. The only way it moves back.
+   */
+  clampHighWatermarkToLogEnd(): void {
+    if (this.watermark > this.log.logEndOffset) this.watermark = this.log.logEndOffset;
+  }
+
+  /** Tells the replica fetches waiting on this leader that the log grew (or was truncated). */
+  logEndMoved(): void {
+    const woken = this.logEndWaiters;
+    this.logEndWaiters = new Set();
+    for (const wake of woken) wake();
+  }
+
+  /** Calls `wake` once, the next time logEndMoved is called. Returns a function that cancels it. */
+  onceLogEndMoves(wake: () => void): () => void {
+    this.logEndWaiters.add(wake);
+    return () => this.logEndWaiters.delete(wake);
+  }
 }
 
 function partitionKey(topic: string, partitionId: number): string {
   return `${topic}\u0000${partitionId}`;
 }
 
+/** How a replica this node follows gets its data: the replica fetchers (impl/replication). */
+export interface FollowerFetching {
+  follow(local: LocalPartition, leaderId: number, leaderEpoch: number): void;
+  stopFollowing(local: LocalPartition): Promise<void>;
+}
+
+/** What leading a partition needs from outside: where its AlterPartition requests go. */
+export interface LeadershipServices {
+  fetching: FollowerFetching;
+  alterPartitionSenderFor(local: LocalPartition): AlterPartitionSender;
+}
+
+/** acks=all produces waiting per partition at most (Kafka bounds them by memory; here by count). */
+const waitingProducesPerPartitionMax = 10_000;
+
 export class ReplicaManager {
   private readonly partitions = new Map<string, LocalPartition>();
+  /** The partitions this node leads, each in its current leader epoch. */
+  private readonly leaders = new Map<string, PartitionLeader>();
+  private leadership: LeadershipServices | null = null;
 
   constructor(
     private readonly config: BrokerConfig,
@@ -78,12 +124,37 @@ export class ReplicaManager {
     private readonly logger: Logger,
   ) {}
 
+  /**
+   * Starts taking the roles the image gives this node: leading (the ISR
+   * machine) or following (the fetchers). Until then replicas are open but
+   * serve nothing; the broker calls it once its peers are reachable.
+   */
+  async takeRoles(services: LeadershipServices): Promise<void> {
+    this.leadership = services;
+    for (const local of this.partitions.values()) await this.assumeRole(local);
+  }
+
   get(topic: string, partitionId: number): LocalPartition | undefined {
     return this.partitions.get(partitionKey(topic, partitionId));
   }
 
   all(): LocalPartition[] {
     return [...this.partitions.values()];
+  }
+
+  /** The ISR machine's runtime of a partition this node leads now, if it does. */
+  leaderOf(local: LocalPartition): PartitionLeader | undefined {
+    return this.leaders.get(partitionKey(local.topic.name, local.partitionId));
+  }
+
+  /** A follower fetched from `fetchOffset`: its progress goes to the ISR machine, when this node leads. */
+  followerFetched(local: LocalPartition, replicaId: number, fetchOffset: bigint): void {
+    this.leaderOf(local)?.replicaFetched(replicaId, fetchOffset);
+  }
+
+  /** Lets every ISR machine see time pass, so followers that stopped fetching leave the ISR. */
+  tickLeaders(): void {
+    for (const leader of this.leaders.values()) leader.tick();
   }
 
   private directoryOf(topic: string, partitionId: number): string {
@@ -99,11 +170,7 @@ export class ReplicaManager {
       sync: this.sync,
       logger: this.logger.child({ partition: `${topic.name}-${partition.partitionId}` }),
     });
-    log.recordEpochStart(partition.leaderEpoch, log.logEndOffset);
     const local = new LocalPartition(topic, partition.partitionId, log);
-    // A leader that is its own whole ISR has committed everything durable, as
-    // Kafka's leader does on taking over; the checkpoint may lag after kill -9.
-    if (isSoleInSyncLeader(partition, this.config.nodeId)) local.advanceHighWatermark(log.durableEndOffset);
     this.partitions.set(key, local);
     this.logger.info(
       {
@@ -120,15 +187,65 @@ export class ReplicaManager {
   /** Opens every replica the image assigns to this node (at start, after replay). */
   async openAll(image: MetadataImage): Promise<void> {
     for (const topic of image.topicsByName.values()) {
-      for (const partition of topic.partitions.values()) await this.open(topic, partition);
+      for (const partition of topic.partitions.values()) {
+        await this.open(topic, partition);
+        const local = this.get(topic.name, partition.partitionId);
+        if (local !== undefined && this.leadership !== null) await this.assumeRole(local);
+      }
     }
   }
 
   async apply(changes: ImageChange[]): Promise<void> {
     for (const change of changes) {
-      if (change.kind === "partition-changed") await this.open(change.topic, change.partition);
+      if (change.kind === "partition-changed") {
+        await this.open(change.topic, change.partition);
+        const local = this.get(change.topic.name, change.partition.partitionId);
+        if (local !== undefined && this.leadership !== null) await this.assumeRole(local);
+      }
       if (change.kind === "topic-removed") await this.remove(change.topic);
     }
+  }
+
+  /**
+   * Leads, follows or idles as the partition's applied metadata says. A new
+   * leader epoch for this node starts a new ISR machine from the log as it is,
+   * recording where the epoch starts; a change within its epoch (ISR,
+   * partition epoch) goes to the running machine.
+   */
+  private async assumeRole(local: LocalPartition): Promise<void> {
+    const services = this.leadership!;
+    const image = local.image;
+    const key = partitionKey(local.topic.name, local.partitionId);
+    const current = this.leaders.get(key);
+    if (image.leader === this.config.nodeId) {
+      if (current !== undefined && current.leaderEpoch === image.leaderEpoch) {
+        current.partitionChanged();
+        return;
+      }
+      current?.resign();
+      await services.fetching.stopFollowing(local);
+      local.log.recordEpochStart(image.leaderEpoch, local.log.logEndOffset);
+      this.leaders.set(
+        key,
+        new PartitionLeader(local, {
+          nodeId: this.config.nodeId,
+          minInsyncReplicas: Number(
+            effectiveTopicConfig(local.topic.configs, this.config, "min.insync.replicas"),
+          ),
+          replicaLagMsMax: this.config.replicaLagMsMax,
+          waitingProducesMax: waitingProducesPerPartitionMax,
+          sendAlterPartition: services.alterPartitionSenderFor(local),
+          logger: this.logger,
+        }),
+      );
+      return;
+    }
+    if (current !== undefined) {
+      current.resign();
+      this.leaders.delete(key);
+    }
+    if (image.leader >= 0) services.fetching.follow(local, image.leader, image.leaderEpoch);
+    else await services.fetching.stopFollowing(local);
   }
 
   private async remove(topic: TopicImage): Promise<void> {
@@ -137,6 +254,9 @@ export class ReplicaManager {
       const local = this.partitions.get(key);
       if (!local) continue;
       this.partitions.delete(key);
+      this.leaders.get(key)?.resign();
+      this.leaders.delete(key);
+      await this.leadership?.fetching.stopFollowing(local);
       await local.log.close();
       await rm(this.directoryOf(topic.name, partitionId), { recursive: true, force: true });
       this.logger.info({ topic: topic.name, partition: partitionId }, "replica deleted with its topic");
@@ -157,7 +277,10 @@ export class ReplicaManager {
   }
 
   async closeAll(): Promise<void> {
+    for (const leader of this.leaders.values()) leader.resign();
+    this.leaders.clear();
     for (const local of this.partitions.values()) {
+      await this.leadership?.fetching.stopFollowing(local);
       await local.log.checkpointHighWatermark(local.highWatermark);
       await local.log.close();
     }

@@ -2,6 +2,7 @@
  * What request handlers may use: the applied metadata, the controller that
  * changes it, the metadata quorum, the local replicas, and the static configuration.
  */
+import type { PartitionLifecycles } from "../controller/partition-lifecycles.ts";
 import type { Logger } from "../log.ts";
 import type { Controller } from "../metadata/controller.ts";
 import type { MetadataImage } from "../metadata/image.ts";
@@ -15,6 +16,8 @@ export interface BrokerServices {
   clusterId: string;
   image: MetadataImage;
   controller: Controller;
+  /** The partition lifecycle machines: decisions about partitions go through them (and so through the controller). */
+  lifecycles: PartitionLifecycles;
   /** Reaches the controller from a node that is not it (forwarding). */
   controllerLink: ControllerLink;
   /** Runs a request that came inside an Envelope through this node's handlers, marked forwarded. */

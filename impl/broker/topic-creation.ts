@@ -1,8 +1,9 @@
 /**
  * Creating topics through the controller, shared by CreateTopics and by
  * auto-creation (Metadata and Produce with auto.create.topics.enable): both
- * plan against the applied image and answer only once the records are
- * committed and applied.
+ * plan names, configs and placement against the applied image, leave each
+ * partition to its lifecycle machine (which writes its PartitionRecord or
+ * refuses it), and answer only once the records are committed and applied.
  */
 import { ControllerQueueFullError, NotControllerError } from "../metadata/controller.ts";
 import type { MetadataRecord } from "../metadata/records.ts";
@@ -31,7 +32,7 @@ export async function createTopics(
     checkConfig: checkTopicConfig,
   };
   try {
-    return await services.controller.decide((image) => {
+    return await services.lifecycles.decide((decision) => {
       const outcomes: CreationOutcome[] = [];
       const records: MetadataRecord[] = [];
       const namesInRequest = new Set<string>();
@@ -45,13 +46,18 @@ export async function createTopics(
           continue;
         }
         namesInRequest.add(topic.name);
-        const plan = planCreateTopic(image, topic, defaults);
+        const plan = planCreateTopic(decision.image, topic, defaults);
         if ("errorCode" in plan) {
           outcomes.push({ ok: false, ...plan });
           continue;
         }
+        const partitions = decision.createPartitions(plan, plan.assignments, 0, { validateOnly });
+        if ("errorCode" in partitions) {
+          outcomes.push({ ok: false, ...partitions });
+          continue;
+        }
         outcomes.push({ ok: true, ...plan });
-        records.push(...plan.records);
+        records.push(...plan.records, ...partitions.records);
       }
       return { records: validateOnly ? [] : records, result: outcomes };
     });

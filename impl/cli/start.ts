@@ -52,6 +52,7 @@ interface StartOptions {
   dataDir: string;
   voters?: VoterEndpoint[];
   minInsyncReplicas: number;
+  brokerSessionTimeoutMs: number;
   defaultReplicationFactor: number;
   numPartitions: number;
   fsync: FsyncPolicy;
@@ -102,6 +103,15 @@ export function addStartCommand(program: Command): void {
     )
     .addOption(
       option(
+        "--broker-session-timeout-ms <MS>",
+        "broker.session.timeout.ms: a node silent this long is fenced",
+        "CHRONIK_BROKER_SESSION_TIMEOUT_MS",
+      )
+        .argParser(positiveInteger)
+        .default(defaultBrokerConfig.brokerSessionTimeoutMs),
+    )
+    .addOption(
+      option(
         "--default-replication-factor <N>",
         "replicas of auto-created topics",
         "CHRONIK_DEFAULT_REPLICATION_FACTOR",
@@ -135,6 +145,7 @@ export function addStartCommand(program: Command): void {
         dataDir: options.dataDir,
         voters: options.voters ?? null,
         minInsyncReplicas: options.minInsyncReplicas,
+        brokerSessionTimeoutMs: options.brokerSessionTimeoutMs,
         defaultReplicationFactor: options.defaultReplicationFactor,
         numPartitions: options.numPartitions,
         fsync: options.fsync,

@@ -2,7 +2,9 @@
  * The controller's decision on a node's registration: a RegisterBrokerRecord
  * naming the node's endpoints and this incarnation, with a broker epoch newer
  * than any the node had, so a record about an older incarnation is never
- * taken for this one.
+ * taken for this one. The node registers fenced, as in Kafka: it may not lead
+ * or join an ISR until the controller has seen it catch up with the metadata
+ * log and unfences it (impl/controller/broker-liveness.ts).
  */
 import type { BrokerEndpoint, MetadataImage } from "./image.ts";
 import type { MetadataRecord } from "./records.ts";
@@ -48,7 +50,7 @@ export function planBrokerRegistration(
       })),
       features: [],
       rack: request.rack,
-      fenced: false,
+      fenced: true,
       inControlledShutdown: false,
       logDirs: [],
     },

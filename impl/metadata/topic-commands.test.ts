@@ -40,6 +40,47 @@ function applyAll(image: MetadataImage, records: MetadataRecord[]): void {
   for (const record of records) image.apply(record, image.appliedOffset + 1n);
 }
 
+/** The planned topic in the image, with the partitions its lifecycle machines would create (leader first replica). */
+function applyTopic(
+  image: MetadataImage,
+  plan: { topicId: string; records: MetadataRecord[]; assignments: number[][] },
+) {
+  applyAll(image, plan.records);
+  applyPartitions(image, plan.topicId, 0, plan.assignments);
+}
+
+function applyPartitions(
+  image: MetadataImage,
+  topicId: string,
+  firstPartition: number,
+  assignments: number[][],
+) {
+  applyAll(
+    image,
+    assignments.map(
+      (replicas, index): MetadataRecord => ({
+        type: "PartitionRecord",
+        version: 0,
+        value: {
+          partitionId: firstPartition + index,
+          topicId,
+          replicas,
+          isr: replicas,
+          removingReplicas: [],
+          addingReplicas: [],
+          leader: replicas[0]!,
+          leaderRecoveryState: 0,
+          leaderEpoch: 0,
+          partitionEpoch: 0,
+          directories: [],
+          eligibleLeaderReplicas: null,
+          lastKnownElr: null,
+        },
+      }),
+    ),
+  );
+}
+
 const topic = (name: string, overrides: Partial<Parameters<typeof planCreateTopic>[1]> = {}) => ({
   name,
   numPartitions: -1,
@@ -58,23 +99,44 @@ describe("topic decisions", () => {
     ]);
   });
 
-  it("creates a topic as a TopicRecord then one PartitionRecord per partition, leader first replica", () => {
-    const image = imageWithBrokers(1);
-    const plan = planCreateTopic(image, topic("orders"), defaults);
+  it("plans a topic as its TopicRecord and ConfigRecords, and leaves the partitions' records to their machines", () => {
+    const image = imageWithBrokers(1, 2, 3);
+    const plan = planCreateTopic(
+      image,
+      topic("orders", { replicationFactor: 2, configs: [{ name: "retention.ms", value: "1000" }] }),
+      defaults,
+    );
     if ("errorCode" in plan) throw new Error(plan.errorMessage);
-    expect(plan.records.map((record) => record.type)).toEqual([
-      "TopicRecord",
-      "PartitionRecord",
-      "PartitionRecord",
-      "PartitionRecord",
-    ]);
-    applyAll(image, plan.records);
-    const partitions = [...image.topicsByName.get("orders")!.partitions.values()];
-    expect(partitions.map((p) => [p.partitionId, p.leader, p.isr, p.leaderEpoch])).toEqual([
-      [0, 1, [1], 0],
-      [1, 1, [1], 0],
-      [2, 1, [1], 0],
-    ]);
+    expect(plan.records.map((record) => record.type)).toEqual(["TopicRecord", "ConfigRecord"]);
+    expect(plan).toMatchObject({
+      numPartitions: 3,
+      replicationFactor: 2,
+      assignments: [
+        [1, 2],
+        [2, 3],
+        [3, 1],
+      ],
+      configs: new Map([["retention.ms", "1000"]]),
+    });
+  });
+
+  it("places only on unfenced brokers, and accepts a fenced but registered broker in an explicit assignment", () => {
+    const image = imageWithBrokers(1, 2, 3);
+    applyAll(image, [{ type: "FenceBrokerRecord", version: 0, value: { id: 2, epoch: 1n } }]);
+    const placed = planCreateTopic(image, topic("placed", { replicationFactor: 2 }), defaults);
+    expect(placed).toMatchObject({
+      assignments: [
+        [1, 3],
+        [3, 1],
+        [1, 3],
+      ],
+    });
+    const assigned = planCreateTopic(
+      image,
+      topic("assigned", { assignments: [{ partitionIndex: 0, brokerIds: [2, 1] }] }),
+      defaults,
+    );
+    expect(assigned).toMatchObject({ assignments: [[2, 1]] });
   });
 
   it.each([
@@ -100,7 +162,7 @@ describe("topic decisions", () => {
     const image = imageWithBrokers(1);
     const existing = planCreateTopic(image, topic("orders"), defaults);
     if ("errorCode" in existing) throw new Error(existing.errorMessage);
-    applyAll(image, existing.records);
+    applyTopic(image, existing);
     expect(planCreateTopic(image, topic(name, overrides), defaults)).toMatchObject({ errorCode });
   });
 
@@ -108,13 +170,14 @@ describe("topic decisions", () => {
     const image = imageWithBrokers(1);
     const plan = planCreateTopic(image, topic("orders"), defaults);
     if ("errorCode" in plan) throw new Error(plan.errorMessage);
-    applyAll(image, plan.records);
+    applyTopic(image, plan);
     expect(planCreatePartitions(image, "orders", 2, null)).toMatchObject({
       errorCode: ErrorCode.INVALID_PARTITIONS,
     });
     const grown = planCreatePartitions(image, "orders", 5, null);
     if ("errorCode" in grown) throw new Error(grown.errorMessage);
-    applyAll(image, grown);
+    expect(grown).toMatchObject({ topicId: plan.topicId, firstPartition: 3, assignments: [[1], [1]] });
+    applyPartitions(image, grown.topicId, grown.firstPartition, grown.assignments);
     expect([...image.topicsByName.get("orders")!.partitions.keys()]).toEqual([0, 1, 2, 3, 4]);
     expect(planCreatePartitions(image, "missing", 2, null)).toMatchObject({
       errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,

@@ -1,7 +1,9 @@
 /**
  * Topic decisions of the controller as pure functions of the current image:
  * each checks a request the way Kafka's controller does and returns either the
- * Kafka error for it or the metadata records that carry it out.
+ * Kafka error for it or what the request asks for: names, configs and replica
+ * placement. What becomes of each partition (its ISR, leader and epochs) is
+ * decided by its lifecycle machine (impl/controller), not here.
  */
 import { randomUUID } from "node:crypto";
 import { ErrorCode } from "../protocol/error-codes.ts";
@@ -32,11 +34,28 @@ export interface NewTopic {
   configs: Array<{ name: string; value: string | null }>;
 }
 
+/**
+ * A topic the controller may create: its TopicRecord and ConfigRecords, and
+ * where each partition's replicas go. The partitions themselves (ISR, leader,
+ * epochs, or a refusal) are decided by their lifecycle machines.
+ */
 export interface PlannedTopic {
   topicId: string;
   numPartitions: number;
   replicationFactor: number;
   records: MetadataRecord[];
+  /** Each partition's replicas from partition 0, the preferred leader first. */
+  assignments: number[][];
+  /** The topic's config overrides, as its ConfigRecords set them. */
+  configs: Map<string, string>;
+}
+
+/** New partitions of an existing topic: where their replicas go, from `firstPartition` on. */
+export interface PlannedPartitions {
+  topicId: string;
+  firstPartition: number;
+  assignments: number[][];
+  configs: ReadonlyMap<string, string>;
 }
 
 const topicNameLengthMax = 249;
@@ -86,9 +105,15 @@ export function assignReplicas(
   return replicas;
 }
 
+/**
+ * A requested assignment, checked as Kafka's controller does before any
+ * partition is decided: partitions in order, one replication factor, only
+ * registered brokers. Whether its replicas are distinct, and whether any of
+ * them is live enough to lead, is the lifecycle machine's decision.
+ */
 function checkAssignments(
   assignments: NewTopic["assignments"],
-  liveBrokerIds: Set<number>,
+  registeredBrokerIds: ReadonlySet<number>,
   firstPartition: number,
 ): CommandError | null {
   const size = assignments[0]?.brokerIds.length ?? 0;
@@ -99,53 +124,21 @@ function checkAssignments(
         "Partitions in the assignment must be consecutive from 0",
       );
     }
-    if (assignment.brokerIds.length === 0 || assignment.brokerIds.length !== size) {
+    if (assignment.brokerIds.length !== size) {
       return failure(
         ErrorCode.INVALID_REPLICA_ASSIGNMENT,
         "All partitions must have the same number of replicas",
       );
     }
-    if (new Set(assignment.brokerIds).size !== assignment.brokerIds.length) {
-      return failure(
-        ErrorCode.INVALID_REPLICA_ASSIGNMENT,
-        `Duplicate brokers in the assignment of partition ${index}`,
-      );
-    }
-    const unknown = assignment.brokerIds.find((id) => !liveBrokerIds.has(id));
+    const unknown = assignment.brokerIds.find((id) => !registeredBrokerIds.has(id));
     if (unknown !== undefined) {
       return failure(
         ErrorCode.INVALID_REPLICA_ASSIGNMENT,
-        `Broker ${unknown} in the assignment is not registered`,
+        `The manual partition assignment includes broker ${unknown}, but no such broker is registered.`,
       );
     }
   }
   return null;
-}
-
-function partitionRecords(
-  topicId: string,
-  replicaLists: number[][],
-  firstPartition: number,
-): MetadataRecord[] {
-  return replicaLists.map((replicas, index) => ({
-    type: "PartitionRecord",
-    version: 0,
-    value: {
-      partitionId: firstPartition + index,
-      topicId,
-      replicas,
-      isr: replicas,
-      removingReplicas: [],
-      addingReplicas: [],
-      leader: replicas[0]!,
-      leaderRecoveryState: 0,
-      leaderEpoch: 0,
-      partitionEpoch: 0,
-      directories: [],
-      eligibleLeaderReplicas: null,
-      lastKnownElr: null,
-    },
-  })) as MetadataRecord[];
 }
 
 export function planCreateTopic(
@@ -167,7 +160,7 @@ export function planCreateTopic(
         "Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.",
       );
     }
-    const problem = checkAssignments(topic.assignments, new Set(liveBrokerIds), 0);
+    const problem = checkAssignments(topic.assignments, new Set(image.brokers.keys()), 0);
     if (problem) return problem;
     replicaLists = topic.assignments.map((assignment) => [...assignment.brokerIds]);
   } else {
@@ -199,6 +192,8 @@ export function planCreateTopic(
     seenConfigs.add(config.name);
   }
   const topicId = randomUUID().replaceAll("-", "");
+  const configs = new Map<string, string>();
+  for (const config of topic.configs) if (config.value !== null) configs.set(config.name, config.value);
   const records: MetadataRecord[] = [
     { type: "TopicRecord", version: 0, value: { name: topic.name, topicId } },
     ...topic.configs.map(
@@ -213,9 +208,15 @@ export function planCreateTopic(
         },
       }),
     ),
-    ...partitionRecords(topicId, replicaLists, 0),
   ];
-  return { topicId, numPartitions: replicaLists.length, replicationFactor: replicaLists[0]!.length, records };
+  return {
+    topicId,
+    numPartitions: replicaLists.length,
+    replicationFactor: replicaLists[0]!.length,
+    records,
+    assignments: replicaLists,
+    configs,
+  };
 }
 
 export function planCreatePartitions(
@@ -223,7 +224,7 @@ export function planCreatePartitions(
   name: string,
   count: number,
   assignments: Array<{ brokerIds: number[] }> | null,
-): MetadataRecord[] | CommandError {
+): PlannedPartitions | CommandError {
   const topic = image.topicsByName.get(name);
   if (!topic) return failure(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `The topic '${name}' does not exist.`);
   const current = topic.partitions.size;
@@ -250,7 +251,7 @@ export function planCreatePartitions(
       partitionIndex: current + index,
       ...assignment,
     }));
-    const problem = checkAssignments(indexed, new Set(liveBrokerIds), current);
+    const problem = checkAssignments(indexed, new Set(image.brokers.keys()), current);
     if (problem) return problem;
     replicaLists = assignments.map((assignment) => [...assignment.brokerIds]);
   } else {
@@ -264,5 +265,10 @@ export function planCreatePartitions(
       assignReplicas(liveBrokerIds, current + index, replicationFactor),
     );
   }
-  return partitionRecords(topic.topicId, replicaLists, current);
+  return {
+    topicId: topic.topicId,
+    firstPartition: current,
+    assignments: replicaLists,
+    configs: topic.configs,
+  };
 }

@@ -329,33 +329,63 @@ export class PartitionLog {
    * high watermark comes down to the new end, both durably before this
    * resolves: a follower appends other records there next, and a checkpoint
    * that still named the old ones would describe those after a crash.
+   * At or past the end only an epoch entry at the end itself goes, as in
+   * Kafka's truncateTo: this node led in that epoch and appended nothing, and
+   * the new leader's log may not hold the epoch at all.
    */
   truncateTo(offset: bigint): Promise<void> {
     if (offset < 0n) throw new RangeError(`cannot truncate ${this.directory} to negative offset ${offset}`);
     return this.lock.write(async () => {
       this.assertAppendable();
-      if (offset >= this.logEndOffset) return;
-      const before = this.logEndOffset;
-      this.state = "truncating";
-      try {
-        await this.settle();
-        const fully = offset <= this.logStartOffset;
-        if (fully) await this.truncateFully(offset);
-        else await this.truncateInside(offset);
-        const end = this.logEndOffset;
-        this.writes.truncatedTo(end);
-        // Kafka clears the epoch history on a full truncation: none of it describes the restarted log.
-        const epochsChanged = fully ? this.epochs.clear() : this.epochs.truncateFromEnd(end);
-        const highWatermark = clampOffset(this.highWatermarkRequested, this.logStartOffset, end);
-        const highWatermarkChanged = highWatermark !== this.highWatermarkRequested;
-        this.highWatermarkRequested = highWatermark;
-        if (epochsChanged) await this.epochCheckpoint.write();
-        if (highWatermarkChanged) await this.highWatermarkCheckpoint.write();
-        this.logger.info({ from: String(before), to: String(end) }, "truncated the log");
-      } finally {
-        this.state = "open";
+      if (offset >= this.logEndOffset) {
+        if (this.epochs.truncateFromEnd(this.logEndOffset)) await this.epochCheckpoint.write();
+        return;
       }
+      await this.truncate(offset, offset <= this.logStartOffset);
     });
+  }
+
+  /**
+   * Empties the log and restarts it at `offset`, which may lie past its end
+   * (Kafka's truncateFullyAndStartAt): a follower whose whole log is below
+   * the leader's log start starts over where the leader's log starts.
+   */
+  truncateFullyAndStartAt(offset: bigint): Promise<void> {
+    if (offset < 0n) throw new RangeError(`cannot restart ${this.directory} at negative offset ${offset}`);
+    return this.lock.write(async () => {
+      this.assertAppendable();
+      await this.truncate(offset, true);
+    });
+  }
+
+  /** Resolves once every append made so far is in the file, where reads see it. */
+  appendsWritten(): Promise<void> {
+    return this.writes.allWritten();
+  }
+
+  /** Under the write lock: drops from `offset` on, or everything when `fully`, and restarts there. */
+  private async truncate(offset: bigint, fully: boolean): Promise<void> {
+    const before = this.logEndOffset;
+    this.state = "truncating";
+    try {
+      await this.settle();
+      if (fully) await this.truncateFully(offset);
+      else await this.truncateInside(offset);
+      const end = this.logEndOffset;
+      // An empty log restarted past its old end holds nothing that is not durable.
+      if (fully) this.writes.restartedAt(end);
+      else this.writes.truncatedTo(end);
+      // Kafka clears the epoch history on a full truncation: none of it describes the restarted log.
+      const epochsChanged = fully ? this.epochs.clear() : this.epochs.truncateFromEnd(end);
+      const highWatermark = clampOffset(this.highWatermarkRequested, this.logStartOffset, end);
+      const highWatermarkChanged = highWatermark !== this.highWatermarkRequested;
+      this.highWatermarkRequested = highWatermark;
+      if (epochsChanged) await this.epochCheckpoint.write();
+      if (highWatermarkChanged) await this.highWatermarkCheckpoint.write();
+      this.logger.info({ from: String(before), to: String(end) }, "truncated the log");
+    } finally {
+      this.state = "open";
+    }
   }
 
   /** Deletes whole sealed segments from the start by retention.ms and retention.bytes; never the active one. */

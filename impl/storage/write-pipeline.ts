@@ -111,6 +111,11 @@ export class WritePipeline {
   truncatedTo(endOffset: bigint): void {
     if (this.durableEnd > endOffset) this.durableEnd = endOffset;
   }
+
+  /** After a full truncation, with nothing in flight: the empty log restarted at `endOffset` is all durable. */
+  restartedAt(endOffset: bigint): void {
+    this.durableEnd = endOffset;
+  }
 }
 
 /** The batches tile `records` exactly, in order: what makes the positions append computes true. */

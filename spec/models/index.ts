@@ -5,7 +5,13 @@
 import type { Model, ModelEntry } from "../checker/model.ts";
 import { metadataBeforeDataModel } from "./metadata-before-data.ts";
 import { createQuorumModel } from "./quorum.ts";
-import { n1DivergesFromN2, n1LeadsEpoch1, n4CaughtUp } from "./quorum-scenarios.ts";
+import {
+  n1DivergesFromN2,
+  n1LeadsEpoch1,
+  n4CaughtUp,
+  selfRemovalFromTwoVoters,
+  staleSelfRemovalWhenLeaderFails,
+} from "./quorum-scenarios.ts";
 import { replicationFailoverModel, replicationModel } from "./replication.ts";
 
 export const models: ModelEntry[] = [
@@ -53,17 +59,23 @@ export const models: ModelEntry[] = [
     name: "quorum-membership",
     description:
       "3 voters and an observer that has caught up: AddRaftVoter makes it a voter, RemoveRaftVoter " +
-      "removes one, with the voters records replicated and committed under a lossy network",
+      "removes one, with the voters records replicated and committed under a lossy network; and " +
+      "two leaders that removed themselves, one from two voters, one that fails over first",
     create: () =>
       createQuorumModel({
         voters: [1, 2, 3],
         observers: [4],
-        scripts: [n4CaughtUp],
+        scripts: [n4CaughtUp, selfRemovalFromTwoVoters, staleSelfRemovalWhenLeaderFails],
         maxEpoch: 1,
         maxMembershipRequests: 2,
         maxDuplicates: 1,
         maxMessages: 3,
-        mustReach: ["a voter is added", "a voter is removed"],
+        mustReach: [
+          "a voter is added",
+          "a voter is removed",
+          "a leader that removed itself hands over",
+          "a leader is elected while the last one is down",
+        ],
       }) as Model<unknown>,
     ciBounds: { depth: 12, maxStates: 1_000_000 },
   },

@@ -108,6 +108,13 @@ export function createQuorumRuntime(options: QuorumRuntimeOptions): QuorumRuntim
               p.kind === "add"
                 ? { ...ghost, votersAdded: ghost.votersAdded + 1 }
                 : { ...ghost, votersRemoved: ghost.votersRemoved + 1 };
+            if (p.kind === "remove" && p.nodeId === id) {
+              const epoch = stepped.node.context.epoch;
+              ghost = {
+                ...ghost,
+                selfRemovalEpochs: [...new Set([...ghost.selfRemovalEpochs, epoch])].sort((a, b) => a - b),
+              };
+            }
           }
           break;
         case "sendVoteRequests":

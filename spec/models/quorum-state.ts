@@ -69,6 +69,23 @@ export interface Ghost {
   truncations: number;
   /** The first time a node persisted an epoch below one it had persisted before. */
   epochRegression: string | null;
+  /** The epochs in which a leader's removal of itself committed, sorted. */
+  selfRemovalEpochs: number[];
+}
+
+/**
+ * What the exploration from a starting point may do at most: elections up to
+ * `maxEpoch`, and so many of each environment move. A model's scenarios may
+ * each have their own.
+ */
+export interface Budget {
+  /** No election timer fires on a node already in this epoch. */
+  maxEpoch: number;
+  ticks: number;
+  crashes: number;
+  duplicates: number;
+  appends: number;
+  membershipRequests: number;
 }
 
 export interface QuorumState {
@@ -76,7 +93,9 @@ export interface QuorumState {
   /** In flight: a multiset, sorted by canonical serialization; any may be delivered next. */
   messages: Message[];
   nowMs: number;
-  /** Budgets spent, each bounded by the model's options. */
+  /** The budgets of the scenario this state was reached from. */
+  budget: Budget;
+  /** Budgets spent, each bounded by `budget`. */
   spent: {
     ticks: number;
     crashes: number;

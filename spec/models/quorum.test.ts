@@ -1,8 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { search } from "../checker/search.ts";
 import { models } from "./index.ts";
-import { createQuorumModel } from "./quorum.ts";
-import { n1DivergesFromN2, n4CaughtUp } from "./quorum-scenarios.ts";
+import { config, createQuorumModel } from "./quorum.ts";
+import {
+  n1DivergesFromN2,
+  n4CaughtUp,
+  selfRemovalFromTwoVoters,
+  staleSelfRemovalWhenLeaderFails,
+} from "./quorum-scenarios.ts";
 import type { QuorumState } from "./quorum-state.ts";
 
 function entry(name: string) {
@@ -16,7 +21,7 @@ describe("the Quorum model", () => {
   it.each([
     ["quorum", 5, 5_103, 14_490],
     ["quorum-log", 4, 2_958, 6_580],
-    ["quorum-membership", 6, 2_699, 9_936],
+    ["quorum-membership", 6, 11_189, 39_720],
   ])(
     "%s at depth %i: no violation, %i states, %i transitions",
     (name, depth, states, transitions) => {
@@ -35,6 +40,38 @@ describe("the Quorum model", () => {
     expect(n4.machine?.context.voters).toEqual([1, 2, 3]);
     const n1 = start!.nodes.find((n) => n.id === 1)!;
     expect(n1.machine?.context.replicaProgress.find((p) => p.id === 4)?.endOffset).toBe(n1.log.length);
+  });
+
+  it("starts the two-voter scenario with n1 leading, its own removal uncommitted, unheard for the check-quorum timeout", () => {
+    const [start] = createQuorumModel({
+      observers: [4],
+      scripts: [selfRemovalFromTwoVoters],
+    }).initialStates();
+    const machineOf = (id: number) => start!.nodes.find((n) => n.id === id)!.machine!;
+    const [n1, n2] = [machineOf(1), machineOf(2)];
+    expect(n1.value).toBe("leader");
+    expect(n1.context).toMatchObject({ voters: [2], pendingVoterChange: { kind: "remove", nodeId: 1 } });
+    expect(start!.nowMs - n1.context.replicaProgress.find((p) => p.id === 2)!.lastFetchMs).toBe(
+      config.checkQuorumTimeoutMs,
+    );
+    expect(n2.context.voters).toEqual([1, 2]);
+    expect(start!.budget).toMatchObject({ maxEpoch: 2, ticks: 0, membershipRequests: 0 });
+  });
+
+  it("starts the stale-removal scenario with n2 down and n1 following it, its log leaving it out", () => {
+    const [start] = createQuorumModel({
+      observers: [4],
+      scripts: [staleSelfRemovalWhenLeaderFails],
+    }).initialStates();
+    const node = (id: number) => start!.nodes.find((n) => n.id === id)!;
+    expect(node(2).machine).toBeNull();
+    expect(node(1).machine).toMatchObject({
+      value: "follower",
+      context: { epoch: 2, leaderId: 2, voters: [2, 3] },
+    });
+    expect(node(3).machine).toMatchObject({ value: "follower", context: { voters: [1, 2, 3] } });
+    expect(node(3).log.map((e) => e.epoch)).toEqual([1, 2]);
+    expect(start!.budget.maxEpoch).toBe(3);
   });
 
   it("truncates a diverging follower to what the new leader holds, and commits the new leader's records", () => {

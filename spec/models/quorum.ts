@@ -17,7 +17,9 @@
  * membership requests and messages in flight are bounded by the options. A
  * configuration may begin from a scripted prefix: a list of action labels taken
  * from the fresh cluster, through the same machines, to reach a starting point
- * (an established leader, say) from which every interleaving is explored.
+ * (an established leader, say) from which every interleaving is explored. A
+ * starting point may bring budgets of its own (a scenario), so that one model
+ * can explore a few situations, each with only the moves it needs.
  */
 import { type QuorumConfig, type RaftQuorumMachine, raftQuorumMachine } from "../../machines/raft-quorum.ts";
 import type { Action, Invariant, Model, Sometimes } from "../checker/model.ts";
@@ -36,6 +38,7 @@ import {
 import { createStepper } from "./machine-stepper.ts";
 import { createQuorumRuntime, type QuorumStepper } from "./quorum-runtime.ts";
 import {
+  type Budget,
   isUp,
   logSummary,
   messageLabel,
@@ -69,11 +72,23 @@ export interface QuorumModelOptions {
   drops?: boolean;
   /**
    * Starting points, each the action labels taken from the fresh cluster to
-   * reach it. Default: the fresh cluster itself.
+   * reach it, or a scenario: such labels with budgets that replace the
+   * model's for the exploration from there. Default: the fresh cluster itself.
    */
-  scripts?: string[][];
+  scripts?: Array<string[] | QuorumScenario>;
   /** Which of `quorumSometimes` must be reached. Default: all of them. */
   mustReach?: QuorumSometimesName[];
+}
+
+/** A starting point with budgets of its own (QuorumModelOptions names, the model's where left out). */
+export interface QuorumScenario {
+  script: string[];
+  budget: Partial<
+    Pick<
+      QuorumModelOptions,
+      "maxEpoch" | "maxCrashes" | "maxTicks" | "maxDuplicates" | "maxAppends" | "maxMembershipRequests"
+    >
+  >;
 }
 
 export const config: QuorumConfig = { fetchTimeoutMs: 1_000, checkQuorumTimeoutMs: 2_000 };
@@ -90,6 +105,16 @@ export const quorumSometimes = {
   "a voter is added": (s: QuorumState) => s.ghost.votersAdded > 0,
   "a voter is removed": (s: QuorumState) => s.ghost.votersRemoved > 0,
   "a follower truncates its log": (s: QuorumState) => s.ghost.truncations > 0,
+  // A leader elected after the last one went down, which is down still: the rest of the voters sufficed.
+  "a leader is elected while the last one is down": (s: QuorumState) =>
+    s.nodes.some(
+      (down) =>
+        !isUp(down) &&
+        s.ghost.leaders.some((l) => l.nodeId === down.id) &&
+        s.ghost.leaders.some((l) => l.epoch > down.persisted.epoch),
+    ),
+  "a leader that removed itself hands over": (s: QuorumState) =>
+    s.ghost.leaders.some((l) => s.ghost.selfRemovalEpochs.some((epoch) => l.epoch > epoch)),
 } satisfies Record<string, (s: QuorumState) => boolean>;
 
 export type QuorumSometimesName = keyof typeof quorumSometimes;
@@ -98,15 +123,16 @@ export function createQuorumModel(options: QuorumModelOptions = {}): Model<Quoru
   const voters = options.voters ?? [1, 2, 3];
   const observers = options.observers ?? [];
   const allIds = [...voters, ...observers].sort((a, b) => a - b);
-  const maxEpoch = options.maxEpoch ?? 2;
   const maxMessages = options.maxMessages ?? 4;
-  const budget = {
-    ticks: options.maxTicks ?? 0,
-    crashes: options.maxCrashes ?? 0,
-    duplicates: options.maxDuplicates ?? 0,
-    appends: options.maxAppends ?? 0,
-    membershipRequests: options.maxMembershipRequests ?? 0,
-  };
+  const budgetOf = (o: QuorumScenario["budget"]): Budget => ({
+    maxEpoch: o.maxEpoch ?? 2,
+    ticks: o.maxTicks ?? 0,
+    crashes: o.maxCrashes ?? 0,
+    duplicates: o.maxDuplicates ?? 0,
+    appends: o.maxAppends ?? 0,
+    membershipRequests: o.maxMembershipRequests ?? 0,
+  });
+  const budget = budgetOf(options);
   const drops = options.drops ?? true;
   const stepper: QuorumStepper = createStepper(options.machine ?? raftQuorumMachine);
   const runtime = createQuorumRuntime({ stepper, initialVoters: voters, maxMessages, config });
@@ -116,6 +142,7 @@ export function createQuorumModel(options: QuorumModelOptions = {}): Model<Quoru
       nodes: allIds.map((id) => ({ id, machine: null, persisted: { epoch: 0, votedFor: null }, log: [] })),
       messages: [],
       nowMs: 0,
+      budget,
       spent: { ticks: 0, crashes: 0, restarts: 0, duplicates: 0, appends: 0, membershipRequests: 0 },
       ghost: {
         leaders: [],
@@ -124,14 +151,17 @@ export function createQuorumModel(options: QuorumModelOptions = {}): Model<Quoru
         votersRemoved: 0,
         truncations: 0,
         epochRegression: null,
+        selfRemovalEpochs: [],
       },
     };
     for (const id of allIds) state = runtime.start(state, id);
     return withLeaders(state);
   }
 
-  function scripted(script: readonly string[]): QuorumState {
-    let state = fresh();
+  function scripted(start: string[] | QuorumScenario): QuorumState {
+    const { script, budget: own } = Array.isArray(start) ? { script: start, budget: {} } : start;
+    // The scenario's epoch bound holds for its script too; the script spends no other budget.
+    let state: QuorumState = { ...fresh(), budget: budgetOf({ ...options, ...own }) };
     for (const label of script) {
       const taken = actions(state, { scripted: true }).find((a) => a.label === label);
       if (taken === undefined) {
@@ -143,8 +173,14 @@ export function createQuorumModel(options: QuorumModelOptions = {}): Model<Quoru
       }
       state = taken.next;
     }
-    // The script's budget is its own: exploration starts with the full budget.
-    return { ...state, spent: { ...state.spent, ...zeroBudget } };
+    // What the script spent and did is its own: exploration starts with the full budget, and the
+    // `sometimes` counters start from zero so that only what the exploration does reaches them.
+    // The history the invariants read (leaders seen, the committed log) stays.
+    return {
+      ...state,
+      spent: { ...state.spent, ...zeroBudget },
+      ghost: { ...state.ghost, votersAdded: 0, votersRemoved: 0, truncations: 0, selfRemovalEpochs: [] },
+    };
   }
 
   /** A script may drop messages, and spend budgets, even where exploration may not. */
@@ -152,7 +188,8 @@ export function createQuorumModel(options: QuorumModelOptions = {}): Model<Quoru
     const out: Array<Action<QuorumState>> = [];
     const add = (label: string, next: QuorumState) => out.push({ label, next: withLeaders(next) });
     // A script is not limited by the exploration's budgets (and does not spend them: initial() resets).
-    const allows = (what: keyof typeof budget) => mode.scripted || state.spent[what] < budget[what];
+    const allows = (what: Exclude<keyof Budget, "maxEpoch">) =>
+      mode.scripted || state.spent[what] < state.budget[what];
     const spend = (s: QuorumState, what: keyof QuorumState["spent"]): QuorumState => ({
       ...s,
       spent: { ...s.spent, [what]: s.spent[what] + 1 },
@@ -196,7 +233,7 @@ export function createQuorumModel(options: QuorumModelOptions = {}): Model<Quoru
       const context = node.machine.context;
       const role = roleOf(node);
       const isVoter = context.voters.includes(node.id);
-      if (role !== "leader" && (isVoter || role === "follower") && context.epoch < maxEpoch) {
+      if (role !== "leader" && (isVoter || role === "follower") && context.epoch < state.budget.maxEpoch) {
         add(
           `n${node.id} election timeout (${role}, epoch ${context.epoch})`,
           runtime.step(state, node.id, { type: "election.timedOut" }),
@@ -287,6 +324,7 @@ export function createQuorumModel(options: QuorumModelOptions = {}): Model<Quoru
   const scripts = options.scripts ?? [[]];
   // Built once: the checker replays counterexamples from these very objects, and prelude() finds them by identity.
   const initials = scripts.map(scripted);
+  const scriptOf = (start: string[] | QuorumScenario) => (Array.isArray(start) ? start : start.script);
   const mustReach = options.mustReach ?? (Object.keys(quorumSometimes) as QuorumSometimesName[]);
   return {
     initialStates: () => initials,
@@ -340,7 +378,10 @@ export function createQuorumModel(options: QuorumModelOptions = {}): Model<Quoru
       shown.committed = logSummary(s.ghost.committed);
       return shown;
     },
-    prelude: (s) => scripts[initials.indexOf(s)] ?? [],
+    prelude: (s) => {
+      const start = scripts[initials.indexOf(s)];
+      return start === undefined ? [] : scriptOf(start);
+    },
   };
 }
 

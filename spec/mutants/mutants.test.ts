@@ -17,11 +17,27 @@ describe("the mutation suite", () => {
     "catches: %s",
     (_name, mutant) => {
       const model = mutant.create();
-      const result = search(model, {
+      const bounds = {
         maxDepth: mutant.bounds.depth,
         maxStates: mutant.bounds.maxStates,
-        progress: false,
-      });
+        progress: false as const,
+      };
+      const result = search(model, bounds);
+      if (mutant.stuck !== undefined) {
+        expect(result.violation?.invariant).toBeUndefined();
+        expect(result.unreached, `"${mutant.name}" (${mutant.breaks}) still reaches it`).toContain(
+          mutant.caughtBy,
+        );
+        const control = search(mutant.stuck.control(), bounds);
+        expect(control.violation?.invariant).toBeUndefined();
+        expect(control.unreached, "the real machine must reach it within the same bounds").toEqual([]);
+        const reached = control.sometimes.find((s) => s.name === mutant.caughtBy);
+        console.log(
+          `Mutant: ${mutant.name} (${mutant.breaks})\nNever reaches "${mutant.caughtBy}" in ` +
+            `${result.stats.distinctStates} states; the real machine reaches it at depth ${reached?.depth}\n`,
+        );
+        return;
+      }
       expect(result.violation, `no counterexample for "${mutant.name}" (${mutant.breaks})`).toBeDefined();
       console.log(
         `Mutant: ${mutant.name} (${mutant.breaks})\n${formatViolation(model, result.violation!)}\n`,

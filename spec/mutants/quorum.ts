@@ -3,11 +3,42 @@
  * `raftQuorumMachine.provide(...)`, run in the Quorum model.
  */
 import { assign } from "xstate";
-import { raftQuorumMachine } from "../../machines/raft-quorum.ts";
+import {
+  type Context,
+  type Event,
+  hasMajority,
+  isLogUpToDate,
+  type RaftQuorumMachine,
+  raftQuorumMachine,
+} from "../../machines/raft-quorum.ts";
 import type { Model } from "../checker/model.ts";
-import { createQuorumModel } from "../models/quorum.ts";
-import { epoch1CommittedOnN1AndN2, n1LeadsEpoch1, r1CommittedOnN1AndN2 } from "../models/quorum-scenarios.ts";
+import { createQuorumModel, type QuorumScenario, type QuorumSometimesName } from "../models/quorum.ts";
+import {
+  epoch1CommittedOnN1AndN2,
+  n1LeadsEpoch1,
+  r1CommittedOnN1AndN2,
+  selfRemovalFromTwoVoters,
+  staleSelfRemovalWhenLeaderFails,
+} from "../models/quorum-scenarios.ts";
 import type { Mutant } from "./mutant.ts";
+
+/** A quorum-membership scenario alone, around `machine`, that must reach one outcome. */
+function membershipScenario(
+  machine: RaftQuorumMachine,
+  scenario: QuorumScenario,
+  outcome: QuorumSometimesName,
+) {
+  return createQuorumModel({
+    machine,
+    voters: [1, 2, 3],
+    observers: [4],
+    scripts: [scenario],
+    maxMessages: 3,
+    mustReach: [outcome],
+  }) as Model<unknown>;
+}
+
+type GuardArgs = { context: Context; event: Event };
 
 export const quorumMutants: Mutant[] = [
   {
@@ -76,5 +107,68 @@ export const quorumMutants: Mutant[] = [
         mustReach: [],
       }) as Model<unknown>,
     bounds: { depth: 10, maxStates: 400_000 },
+  },
+  {
+    name: "a leader awaiting its own removal from two voters resigns on check quorum",
+    breaks: "raft-quorum guard lostContactWithMajority also over a voter set of one",
+    caughtBy: "a leader that removed itself hands over",
+    create: () =>
+      membershipScenario(
+        raftQuorumMachine.provide({
+          guards: {
+            // Before the fix: a majority of [2] is voter 2 alone, however long the leader waits for it.
+            lostContactWithMajority: ({ context, event }: GuardArgs) => {
+              if (event.type !== "clock.ticked") return false;
+              const nowMs = Math.max(context.nowMs, event.nowMs);
+              const heard = context.voters.filter(
+                (id) =>
+                  id === context.nodeId ||
+                  context.replicaProgress.some(
+                    (r) => r.id === id && nowMs - r.lastFetchMs < context.config.checkQuorumTimeoutMs,
+                  ),
+              );
+              return !hasMajority(heard, context.voters);
+            },
+          },
+        }),
+        selfRemovalFromTwoVoters,
+        "a leader that removed itself hands over",
+      ),
+    stuck: {
+      control: () =>
+        membershipScenario(
+          raftQuorumMachine,
+          selfRemovalFromTwoVoters,
+          "a leader that removed itself hands over",
+        ),
+    },
+    bounds: { depth: 8, maxStates: 400_000 },
+  },
+  {
+    name: "a node whose own log leaves it out refuses every vote",
+    breaks: "raft-quorum guard candidateLogUpToDate also requires this node in its own voter set",
+    caughtBy: "a leader is elected while the last one is down",
+    create: () =>
+      membershipScenario(
+        raftQuorumMachine.provide({
+          guards: {
+            candidateLogUpToDate: ({ context, event }: GuardArgs) =>
+              event.type === "vote.requested" &&
+              context.voters.includes(context.nodeId) &&
+              isLogUpToDate({ lastEpoch: event.lastEpoch, endOffset: event.endOffset }, context.log),
+          },
+        }),
+        staleSelfRemovalWhenLeaderFails,
+        "a leader is elected while the last one is down",
+      ),
+    stuck: {
+      control: () =>
+        membershipScenario(
+          raftQuorumMachine,
+          staleSelfRemovalWhenLeaderFails,
+          "a leader is elected while the last one is down",
+        ),
+    },
+    bounds: { depth: 8, maxStates: 400_000 },
   },
 ];

@@ -7,9 +7,10 @@
  * failed. At the end the network heals, everyone restarts, and the cluster
  * converges on one log, all of it committed.
  *
- * The same runs over hundreds of seeds are how the findings in
- * raft-node.findings.test.ts were found; with voter changes about 1% of seeds
- * end with no leader for good, so the membership suite runs seeds that do not.
+ * The same runs over hundreds of seeds found two ways for a quorum changing
+ * its voters to end with no leader for good (about 1% of seeds); their
+ * regression tests are in raft-node.membership.test.ts (a leader that removed
+ * itself from two voters) and raft-node.votes.test.ts (a stale voters entry).
  */
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";

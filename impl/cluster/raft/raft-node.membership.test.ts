@@ -115,4 +115,42 @@ describe("RaftNode: membership", () => {
     await cluster.advanceUntil(() => leader.status().highWatermark === fresh.status().highWatermark, 10_000);
     expect(leader.status()).toMatchObject({ role: "follower", leaderId: fresh.nodeId, voters: rest });
   });
+
+  /*
+   * Found by the seeded soak: a leader of [1, 2] that counted check quorum over
+   * the uncommitted set [other] resigned while `other` was cut off. `other`,
+   * without the record, still needed its vote and was behind it; the old leader,
+   * no voter in its own log, would not stand: no leader ever again. As Kafka's
+   * LeaderState, a set of one voter never fails check quorum: the leader waits.
+   */
+  it("a leader of two voters that removes itself keeps leading while the other is cut off, then hands over", async () => {
+    cluster = new TestCluster(5);
+    for (const id of [1, 2]) await cluster.start(id, { voters: [1, 2] });
+    await cluster.advanceUntil(() => cluster.leaders().length === 1);
+    const leader = cluster.leader();
+    const other = cluster.node(leader.nodeId === 1 ? 2 : 1);
+    await cluster.advanceUntil(() => other.status().highWatermark === 1);
+
+    // The voters entry [other] is appended (in effect at once) but cannot commit: other cannot fetch.
+    cluster.network.cutLink(leader.nodeId, other.nodeId);
+    const removal = track(leader.removeVoter(leader.nodeId));
+    await cluster.advance(30_000);
+    expect(leader.status()).toMatchObject({ role: "leader", voters: [other.nodeId] });
+    expect(removal.value).toBeNull();
+    expect(other.status().voters).toEqual([1, 2]);
+
+    cluster.network.healAll();
+    await cluster.advanceUntil(() => removal.value !== null, 30_000);
+    expect(removal.value).toBe("NONE");
+    await cluster.advanceUntil(() => other.role() === "leader" && leader.role() !== "leader", 30_000);
+    expect(cluster.leaders()).toEqual([other]);
+    expect(other.status().voters).toEqual([other.nodeId]);
+    await other.append([text("after the handover")]);
+    await cluster.advanceUntil(() => leader.status().highWatermark === other.status().highWatermark, 10_000);
+    expect(leader.status()).toMatchObject({
+      role: "follower",
+      leaderId: other.nodeId,
+      voters: [other.nodeId],
+    });
+  });
 });

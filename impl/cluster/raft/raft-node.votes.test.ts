@@ -4,7 +4,9 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { QuorumStateFile } from "../quorum-state-file.ts";
 import { RaftStoppedError } from "./errors.ts";
+import { InMemoryRaftLog } from "./in-memory-log.ts";
 import type { QuorumStateStore } from "./options.ts";
+import { encodeLeaderChange, encodeVoters } from "./raft-log.ts";
 import type { VoteRequest } from "./raft-transport.ts";
 import { MemoryQuorumState, TestCluster } from "./test-support.ts";
 
@@ -107,6 +109,35 @@ describe("RaftNode: votes", () => {
     });
     expect(answer).toEqual({ voterId: 1, epoch: 7, granted: false, leaderId: null });
     expect(store.state).toEqual({ epoch: 7, votedFor: null, leaderId: null });
+  });
+
+  /*
+   * Found by the seeded soak: node 2 held an uncommitted voters entry [1, 5]
+   * from an old epoch while the committed voters were [1, 2]. Refusing node 1,
+   * more up to date, because its own log did not list it, left no leader to
+   * truncate that entry. KIP-853 lets a replica vote whatever its log lists.
+   */
+  it("a node whose stale log does not list it still votes for a more up-to-date candidate", async () => {
+    cluster = new TestCluster();
+    const stale = new InMemoryRaftLog([
+      {
+        offset: 0,
+        epoch: 1,
+        kind: "leaderChange",
+        payload: encodeLeaderChange({ leaderId: 1, voters: [1, 2] }),
+      },
+      { offset: 1, epoch: 2, kind: "voters", payload: encodeVoters([1, 5]) },
+    ]);
+    const store = new MemoryQuorumState();
+    const node = await cluster.start(2, { voters: [1, 2], log: stale, quorumState: store });
+    expect(node.status()).toMatchObject({ epoch: 2, voters: [1, 5] });
+    const candidate = { candidateId: 1, epoch: 3, lastEpoch: 3, endOffset: 5 };
+    expect(await node.handleVote({ ...candidate, preVote: true })).toMatchObject({ granted: true });
+    expect(await node.handleVote({ ...candidate, preVote: false })).toMatchObject({
+      epoch: 3,
+      granted: true,
+    });
+    expect(store.state).toEqual({ epoch: 3, votedFor: 1, leaderId: null });
   });
 
   it("stops for good when a persist fails: no answer, nothing sent after it", async () => {

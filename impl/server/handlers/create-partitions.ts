@@ -1,6 +1,7 @@
 /**
  * CreatePartitions: grows a topic to the requested count, placing new
- * replicas round-robin unless the request assigns them.
+ * replicas round-robin unless the request assigns them; each new partition's
+ * lifecycle machine writes its PartitionRecord (or refuses the assignment).
  */
 import type { BrokerServices } from "../../broker/services.ts";
 import type { MetadataRecord } from "../../metadata/records.ts";
@@ -31,7 +32,7 @@ function refused(request: Request, _context: unknown, errorCode: number, errorMe
 function createHere(services: BrokerServices): Handler<Request, Response> {
   return async (request, context) => {
     context.releaseNext();
-    const results = await services.controller.decide((image) => {
+    const results = await services.lifecycles.decide((decision) => {
       const records: MetadataRecord[] = [];
       const seen = new Set<string>();
       const result = request.topics.map(({ name, count, assignments }): Result => {
@@ -43,9 +44,13 @@ function createHere(services: BrokerServices): Handler<Request, Response> {
           };
         }
         seen.add(name);
-        const plan = planCreatePartitions(image, name, count, assignments);
+        const plan = planCreatePartitions(decision.image, name, count, assignments);
         if ("errorCode" in plan) return { name, ...plan };
-        records.push(...plan);
+        const partitions = decision.createPartitions(plan, plan.assignments, plan.firstPartition, {
+          validateOnly: request.validateOnly,
+        });
+        if ("errorCode" in partitions) return { name, ...partitions };
+        records.push(...partitions.records);
         return { name, errorCode: ErrorCode.NONE, errorMessage: null };
       });
       return { records: request.validateOnly ? [] : records, result };

@@ -1,7 +1,8 @@
 /**
  * DeleteTopics: by name (all versions) or by topic id (version 6). Each
- * existing topic is removed with a RemoveTopicRecord; its replicas are
- * deleted from disk once the record is applied.
+ * existing topic is removed with the RemoveTopicRecord its partitions'
+ * lifecycle machines write; its replicas are deleted from disk once the
+ * record is applied.
  */
 import type { BrokerServices } from "../../broker/services.ts";
 import type { TopicImage } from "../../metadata/image.ts";
@@ -49,7 +50,8 @@ function deleteHere(services: BrokerServices): Handler<Request, Response> {
   return async (request, context) => {
     context.releaseNext();
     const wanted = wantedTopics(request, context.version);
-    const responses = await services.controller.decide((image) => {
+    const responses = await services.lifecycles.decide((decision) => {
+      const image = decision.image;
       const records: MetadataRecord[] = [];
       const removed = new Set<string>();
       const result = wanted.map(({ name, topicId }): Result => {
@@ -67,7 +69,7 @@ function deleteHere(services: BrokerServices): Handler<Request, Response> {
         }
         if (!removed.has(topic.topicId)) {
           removed.add(topic.topicId);
-          records.push({ type: "RemoveTopicRecord", version: 0, value: { topicId: topic.topicId } });
+          records.push(...decision.deleteTopic(topic));
         }
         return { name: topic.name, topicId: topic.topicId, errorCode: ErrorCode.NONE, errorMessage: null };
       });

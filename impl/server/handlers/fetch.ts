@@ -9,7 +9,8 @@
  * A replica's fetch of the metadata partition belongs to the quorum
  * (metadata-replica-fetch.ts) and is served while the node is still starting,
  * since no node finishes starting without it; every other fetch waits until
- * the node is open.
+ * the node is open. A replica's fetch of data partitions is data replication
+ * (replica-fetch.ts), read to the log end rather than the high watermark.
  */
 import type { LocalPartition } from "../../broker/replica-manager.ts";
 import type { BrokerServices } from "../../broker/services.ts";
@@ -25,6 +26,7 @@ import {
   fetchingReplicaId,
   isMetadataReplicaFetch,
 } from "./metadata-replica-fetch.ts";
+import { answerReplicaFetch } from "./replica-fetch.ts";
 
 type Request = ReturnType<typeof fetchApi.request.read>;
 type Response = InferInput<typeof fetchApi.response>;
@@ -81,8 +83,7 @@ async function readRound(services: BrokerServices, request: Request, version: nu
       }
       const image = local.image;
       const epochProblem = leaderEpochError(partitionRequest.currentLeaderEpoch, image.leaderEpoch);
-      // A replica's fetch of a data partition is data replication, which does not exist yet: answered
-      // as Kafka answers a fetch for a partition this node neither leads nor hosts a follower of.
+      // Replicas (ids >= 0) never get here; another negative id than a consumer's is not served.
       const notLeader =
         image.leader !== services.config.nodeId || fetchingReplicaId(request, version) !== consumerReplicaId;
       const errorCode = notLeader ? ErrorCode.NOT_LEADER_OR_FOLLOWER : epochProblem;
@@ -155,6 +156,8 @@ export function fetchHandler(services: BrokerServices, opened: Promise<void>): H
         responses: [],
       };
     }
+    const replicaId = fetchingReplicaId(request, version);
+    if (replicaId >= 0) return answerReplicaFetch(services, request, version, replicaId);
     const deadline = Date.now() + Math.max(0, request.maxWaitMs);
     for (;;) {
       const round = await readRound(services, request, version);

@@ -1,10 +1,13 @@
 /**
- * Produce: validate each partition's batches (never decoding records), refuse
- * acks=all before writing when the ISR is below min.insync.replicas, append in
- * request order, then answer once the write is durable and the high watermark
- * covers it. acks=0 gets no response, as the protocol says.
+ * Produce: validate each partition's batches (never decoding records), then
+ * hand them to the partition's ISR machine (impl/replication/partition-leader.ts),
+ * which refuses acks=all before writing when the ISR is below
+ * min.insync.replicas, appends in request order, and answers acks=1 when the
+ * write is durable and acks=all once the high watermark covers it. acks=0
+ * gets no response, as the protocol says; an acks=all produce not covered
+ * within the request's timeout is answered REQUEST_TIMED_OUT.
  */
-import { isSoleInSyncLeader, type LocalPartition } from "../../broker/replica-manager.ts";
+import type { LocalPartition } from "../../broker/replica-manager.ts";
 import type { BrokerServices } from "../../broker/services.ts";
 import { effectiveTopicConfig } from "../../broker/topic-configs.ts";
 import { autoCreateTopics } from "../../broker/topic-creation.ts";
@@ -38,6 +41,7 @@ function appendPartition(
   index: number,
   records: Buffer | null,
   acks: number,
+  timeoutMs: number,
 ): PartitionResponse | Promise<PartitionResponse> {
   if (!local) return failed(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   const partition = local.image;
@@ -48,45 +52,38 @@ function appendPartition(
   );
   const batches = validateProducedBatches(records, batchBytesMax);
   if (isBatchProblem(batches)) return failed(index, problemErrorCodes[batches.kind], batches.detail);
-  if (acks === -1) {
-    const minInsync = Number(
-      effectiveTopicConfig(local.topic.configs, services.config, "min.insync.replicas"),
-    );
-    if (partition.isr.length < minInsync) {
-      return failed(
-        index,
-        ErrorCode.NOT_ENOUGH_REPLICAS,
-        `The size of the current ISR [${partition.isr.join(", ")}] is insufficient to satisfy the min.isr requirement of ${minInsync} for partition ${local.name}`,
-      );
+  const leader = services.replicas.leaderOf(local);
+  // The image names this node, but the ISR machine for this epoch has not started yet (or just stopped).
+  if (leader === undefined) return failed(index, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+  const produced = leader.produce(records, batches, acks);
+  return (acks === -1 ? withTimeout(produced, timeoutMs) : produced).then((outcome) => {
+    if (outcome === "timeout") {
+      // Kafka's delayed produce expires the same way: written, but not yet on every ISR member.
+      return failed(index, ErrorCode.REQUEST_TIMED_OUT, `not replicated to the ISR within ${timeoutMs} ms`);
     }
-  }
-  let appended: ReturnType<typeof local.log.append>;
-  try {
-    appended = local.log.append(records, batches, partition.leaderEpoch);
-  } catch (error) {
-    services.logger.error({ partition: local.name, err: error }, "append failed");
-    return failed(index, ErrorCode.KAFKA_STORAGE_ERROR, (error as Error).message);
-  }
-  return appended.durable.then(
-    () => {
-      // A partition whose ISR is the leader alone: what is durable here is committed.
-      if (isSoleInSyncLeader(local.image, services.config.nodeId)) {
-        local.advanceHighWatermark(local.log.durableEndOffset);
-      }
-      return {
-        index,
-        errorCode: ErrorCode.NONE,
-        baseOffset: appended.baseOffset,
-        logAppendTimeMs: -1n,
-        logStartOffset: local.log.logStartOffset,
-        errorMessage: null,
-      };
-    },
-    (error: unknown) => {
-      services.logger.error({ partition: local.name, err: error }, "write or sync failed");
-      return failed(index, ErrorCode.KAFKA_STORAGE_ERROR, (error as Error).message);
-    },
-  );
+    if (outcome.errorCode !== ErrorCode.NONE) {
+      const message = "errorMessage" in outcome ? outcome.errorMessage : null;
+      return failed(index, outcome.errorCode, message);
+    }
+    return {
+      index,
+      errorCode: ErrorCode.NONE,
+      baseOffset: "baseOffset" in outcome ? outcome.baseOffset : -1n,
+      logAppendTimeMs: -1n,
+      logStartOffset: local.log.logStartOffset,
+      errorMessage: null,
+    };
+  });
+}
+
+/** The outcome, or "timeout" once `timeoutMs` passed without one (the request's own timeout). */
+function withTimeout<T>(outcome: Promise<T>, timeoutMs: number): Promise<T | "timeout"> {
+  if (timeoutMs <= 0) return outcome;
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(() => resolve("timeout"), timeoutMs);
+  });
+  return Promise.race([outcome, expired]).finally(() => clearTimeout(timer));
 }
 
 export function produceHandler(services: BrokerServices): Handler<Request, Response> {
@@ -127,7 +124,9 @@ export function produceHandler(services: BrokerServices): Handler<Request, Respo
         // Backpressure: a full group-commit queue delays this request (and so
         // the connection's next ones) instead of refusing it or growing the queue.
         if (local && data.records) await local.log.waitForAppendRoom(data.records.length);
-        partitionResponses.push(appendPartition(services, local, data.index, data.records, acks));
+        partitionResponses.push(
+          appendPartition(services, local, data.index, data.records, acks, request.timeoutMs),
+        );
       }
       pending.push({ name: topic.name, partitionResponses });
     }

@@ -1,0 +1,188 @@
+import { describe, expect, it } from "vitest";
+import type { QuorumDescription, ReplicaDescription } from "../cluster/raft/describe-quorum.ts";
+import { type Logger, silentLogger } from "../log.ts";
+import { BrokerLiveness } from "./broker-liveness.ts";
+import {
+  type ControllerFixture,
+  capturingLogger,
+  controllerFixture,
+  createTopic,
+  partitionState,
+  registration,
+} from "./controller-test-support.ts";
+
+const sessionTimeoutMs = 9_000;
+const startMs = 1_700_000_000_000;
+
+/** Node 1 controls a cluster of `brokerIds`; the test sets each node's last metadata fetch and the clock. */
+function livenessFixture(brokerIds: number[], logger: Logger = silentLogger()) {
+  const fixture: ControllerFixture = controllerFixture(brokerIds, logger);
+  const clock = { nowMs: startMs };
+  const fetches = new Map<number, ReplicaDescription>();
+  const quorum = { leading: true };
+  const liveness = new BrokerLiveness({
+    nodeId: 1,
+    image: fixture.image,
+    lifecycles: fixture.lifecycles,
+    describeQuorum: async (): Promise<QuorumDescription> => ({
+      errorName: quorum.leading ? "NONE" : "NOT_LEADER_OR_FOLLOWER",
+      leaderId: quorum.leading ? 1 : 2,
+      epoch: fixture.log.epoch,
+      highWatermark: appliedOffset(),
+      voters: quorum.leading ? [...fetches.values()] : [],
+      observers: [],
+    }),
+    appliedOffset,
+    nowMs: () => clock.nowMs,
+    sessionTimeoutMs,
+    logger,
+  });
+  function appliedOffset() {
+    return Number(fixture.image.appliedOffset) + 1;
+  }
+  /** Node `replicaId` fetched the metadata log now, up to `logEndOffset` (default: everything applied). */
+  const fetched = (replicaId: number, logEndOffset = appliedOffset()) =>
+    fetches.set(replicaId, {
+      replicaId,
+      logEndOffset,
+      lastFetchTimestampMs: clock.nowMs,
+      lastCaughtUpTimestampMs: clock.nowMs,
+    });
+  return { ...fixture, clock, liveness, fetched, quorum, appliedOffset };
+}
+
+const fencedOf = (fixture: ControllerFixture) =>
+  [...fixture.image.brokers.values()].filter((broker) => broker.fenced).map((broker) => broker.brokerId);
+
+describe("broker liveness on the controller", () => {
+  it("fences a node silent for longer than the session, moving its leadership with the leader epoch bumped", async () => {
+    const { logger, lines } = capturingLogger();
+    const cluster = livenessFixture([1, 2, 3], logger);
+    const topicId = await createTopic(cluster, "orders", [[2, 1, 3]]);
+    cluster.fetched(2);
+    cluster.fetched(3);
+    await cluster.liveness.check();
+    cluster.clock.nowMs += sessionTimeoutMs;
+    cluster.fetched(3);
+    await cluster.liveness.check();
+    expect(fencedOf(cluster)).toEqual([]);
+
+    cluster.clock.nowMs += 1;
+    await cluster.liveness.check();
+    expect(fencedOf(cluster)).toEqual([2]);
+    expect(cluster.log.batches.at(-1)).toMatchObject([
+      { type: "PartitionChangeRecord", value: { leader: 1, isr: [1, 3] } },
+      { type: "FenceBrokerRecord", value: { id: 2, epoch: 102n } },
+    ]);
+    expect(partitionState(cluster, topicId, 0)).toEqual({
+      leader: 1,
+      leaderEpoch: 1,
+      partitionEpoch: 1,
+      isr: [1, 3],
+    });
+    expect(
+      lines.filter((line) => line.msg !== "metadata committed").map(({ msg, ...rest }) => [msg, rest]),
+    ).toEqual(
+      expect.arrayContaining([
+        [
+          "partition leader changed",
+          expect.objectContaining({ previousLeader: 2, leader: 1, leaderEpoch: 1 }),
+        ],
+        [
+          "node fenced: no metadata fetch within its session",
+          expect.objectContaining({ brokerId: 2, controllerEpoch: 1 }),
+        ],
+      ]),
+    );
+  });
+
+  it("gives every node a fresh session when it becomes the controller, and never fences itself", async () => {
+    const cluster = livenessFixture([1, 2]);
+    await cluster.liveness.check();
+    cluster.clock.nowMs += sessionTimeoutMs;
+    await cluster.liveness.check();
+    expect(fencedOf(cluster)).toEqual([]);
+
+    // A new leadership before that session ran out: node 2's session starts again from now.
+    cluster.log.epoch = 2;
+    cluster.clock.nowMs += 1;
+    await cluster.liveness.check();
+    cluster.clock.nowMs += sessionTimeoutMs;
+    await cluster.liveness.check();
+    expect(fencedOf(cluster)).toEqual([]);
+    cluster.clock.nowMs += 1;
+    await cluster.liveness.check();
+    expect(fencedOf(cluster)).toEqual([2]);
+  });
+
+  it("unfences a fenced node once it fetches again and has caught up, electing it where no one leads", async () => {
+    const cluster = livenessFixture([1, 2]);
+    const topicId = await createTopic(cluster, "orders", [[2]]);
+    await cluster.liveness.check();
+    cluster.clock.nowMs += sessionTimeoutMs + 1;
+    await cluster.liveness.check();
+    expect(partitionState(cluster, topicId, 0)).toEqual({
+      leader: -1,
+      leaderEpoch: 1,
+      partitionEpoch: 1,
+      isr: [2],
+    });
+
+    const caughtUpAt = cluster.appliedOffset();
+    cluster.fetched(2, caughtUpAt - 1);
+    await cluster.liveness.check();
+    expect(fencedOf(cluster)).toEqual([2]);
+
+    cluster.fetched(2, caughtUpAt);
+    await cluster.liveness.check();
+    expect(fencedOf(cluster)).toEqual([]);
+    expect(cluster.log.batches.at(-1)).toMatchObject([
+      { type: "UnfenceBrokerRecord", value: { id: 2, epoch: 102n } },
+      { type: "PartitionChangeRecord", value: { leader: 2, isr: null } },
+    ]);
+    expect(partitionState(cluster, topicId, 0)).toEqual({
+      leader: 2,
+      leaderEpoch: 2,
+      partitionEpoch: 2,
+      isr: [2],
+    });
+  });
+
+  it("takes a node registering anew out of the leaderships and ISRs its old incarnation held, then unfences it", async () => {
+    const cluster = livenessFixture([1, 2, 3]);
+    const topicId = await createTopic(cluster, "orders", [[2, 1, 3]]);
+    cluster.log.commit([registration(2, 300n, true)]);
+    cluster.fetched(2);
+    cluster.fetched(3);
+    await cluster.liveness.check();
+    expect(cluster.log.batches.slice(-2)).toMatchObject([
+      [{ type: "PartitionChangeRecord", value: { leader: 1, isr: [1, 3] } }],
+      [{ type: "UnfenceBrokerRecord", value: { id: 2, epoch: 300n } }],
+    ]);
+    expect(fencedOf(cluster)).toEqual([]);
+    expect(partitionState(cluster, topicId, 0)).toEqual({
+      leader: 1,
+      leaderEpoch: 1,
+      partitionEpoch: 1,
+      isr: [1, 3],
+    });
+  });
+
+  it("unfences the controller's own fenced registration without waiting for a fetch", async () => {
+    const cluster = livenessFixture([2]);
+    cluster.log.commit([registration(1, 500n, true)]);
+    cluster.fetched(2);
+    await cluster.liveness.check();
+    expect(fencedOf(cluster)).toEqual([]);
+    expect(cluster.log.batches.at(-1)).toMatchObject([{ type: "UnfenceBrokerRecord", value: { id: 1 } }]);
+  });
+
+  it("decides nothing while this node does not lead the quorum", async () => {
+    const cluster = livenessFixture([1, 2]);
+    cluster.quorum.leading = false;
+    cluster.log.commit([registration(2, 300n, true)]);
+    cluster.clock.nowMs += 10 * sessionTimeoutMs;
+    await cluster.liveness.check();
+    expect(cluster.log.batches).toHaveLength(1);
+  });
+});

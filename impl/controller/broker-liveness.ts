@@ -1,0 +1,234 @@
+/**
+ * Broker liveness on the controller, as Kafka's BrokerHeartbeatManager keeps
+ * it, with a node's metadata fetch as its heartbeat: a registered node that
+ * has not fetched the metadata log within broker.session.timeout.ms is fenced
+ * (a FenceBrokerRecord, and broker.fenced to the lifecycle machine of every
+ * partition it is a replica of, which moves its leaderships and takes it out
+ * of ISRs); a fenced node that fetches again and has caught up is unfenced
+ * (an UnfenceBrokerRecord, and broker.unfenced, which may elect it where no
+ * one leads). A node registers fenced; a fenced node that still leads or
+ * shares an ISR (a new incarnation, whose log may have lost its unflushed
+ * tail) first loses them, as Kafka handles an unclean shutdown.
+ *
+ * The controller's own node is always alive and caught up. A new controller
+ * starts every node's session afresh before fencing anyone: it has not seen
+ * their fetches yet. Times are the wall clock, as the quorum reports them.
+ */
+import type { QuorumDescription, ReplicaDescription } from "../cluster/raft/describe-quorum.ts";
+import { RaftStoppedError } from "../cluster/raft/errors.ts";
+import type { Logger } from "../log.ts";
+import { ControllerQueueFullError, NotControllerError } from "../metadata/controller.ts";
+import type { BrokerImage, MetadataImage } from "../metadata/image.ts";
+import type { MetadataRecord } from "../metadata/records.ts";
+import type { PartitionLifecycles } from "./partition-lifecycles.ts";
+
+/** broker.session.timeout.ms: Kafka's default. */
+export const brokerSessionTimeoutMsDefault = 9_000;
+
+export interface BrokerLivenessOptions {
+  nodeId: number;
+  image: MetadataImage;
+  lifecycles: Pick<PartitionLifecycles, "decide">;
+  /** The quorum as this node sees it; NONE only while it leads, with each replica's last metadata fetch. */
+  describeQuorum(): Promise<QuorumDescription>;
+  /** Every metadata record below this offset is applied here. */
+  appliedOffset(): number;
+  /** The wall clock, on which describeQuorum reports fetch times. */
+  nowMs(): number;
+  sessionTimeoutMs: number;
+  logger: Logger;
+}
+
+export type LivenessAction =
+  | { kind: "fence"; brokerId: number; brokerEpoch: bigint; lastFetchMs: number }
+  | { kind: "evict"; brokerId: number; brokerEpoch: bigint }
+  | { kind: "unfence"; brokerId: number; brokerEpoch: bigint };
+
+export class BrokerLiveness {
+  /** This leadership's epoch and when it began: every node's session starts no earlier. */
+  private session: { epoch: number; startMs: number } | null = null;
+  /** Per fenced node (and registration): the applied offset its metadata fetches must reach to be unfenced. */
+  private readonly catchUpTargets = new Map<number, { brokerEpoch: bigint; offset: number }>();
+  private running = false;
+  private again = false;
+
+  constructor(private readonly options: BrokerLivenessOptions) {}
+
+  /**
+   * Checks every registered node now and carries out what is due. One check
+   * runs at a time; a call during one asks for one more after it, so calls
+   * never pile up.
+   */
+  async check(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    try {
+      do {
+        this.again = false;
+        await this.checkOnce();
+      } while (this.again);
+    } catch (error) {
+      this.logFailure(error);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async checkOnce(): Promise<void> {
+    const description = await this.options.describeQuorum();
+    if (description.errorName !== "NONE" || description.leaderId !== this.options.nodeId) {
+      this.session = null;
+      this.catchUpTargets.clear();
+      return;
+    }
+    const nowMs = this.options.nowMs();
+    if (this.session?.epoch !== description.epoch) {
+      this.session = { epoch: description.epoch, startMs: nowMs };
+      this.catchUpTargets.clear();
+      this.options.logger.info(
+        { epoch: description.epoch, sessionTimeoutMs: this.options.sessionTimeoutMs },
+        "controller started a fresh session for every registered node",
+      );
+    }
+    const fetches = new Map(
+      [...description.voters, ...description.observers].map((replica) => [replica.replicaId, replica]),
+    );
+    // Each action changes one node's standing, so twice the nodes (evict, then unfence) bounds the loop.
+    for (let actions = 0; actions <= 2 * this.options.image.brokers.size; actions++) {
+      const action = this.nextAction(fetches, nowMs, this.session.startMs);
+      if (action === null) return;
+      await this.carryOut(action, description.epoch);
+    }
+  }
+
+  /** The first thing due, by node id: a fence, an eviction, or an unfence. */
+  nextAction(
+    fetches: ReadonlyMap<number, ReplicaDescription>,
+    nowMs: number,
+    sessionStartMs: number,
+  ): LivenessAction | null {
+    const brokers = [...this.options.image.brokers.values()].sort((a, b) => a.brokerId - b.brokerId);
+    for (const broker of brokers) {
+      const { brokerId, brokerEpoch } = broker;
+      const fetch = fetches.get(brokerId);
+      if (!broker.fenced) {
+        if (brokerId === this.options.nodeId) continue;
+        const lastFetchMs = fetch?.lastFetchTimestampMs ?? -1;
+        if (nowMs - Math.max(lastFetchMs, sessionStartMs) > this.options.sessionTimeoutMs) {
+          return { kind: "fence", brokerId, brokerEpoch, lastFetchMs };
+        }
+        continue;
+      }
+      const target = this.catchUpTarget(broker);
+      if (stillServes(this.options.image, brokerId)) return { kind: "evict", brokerId, brokerEpoch };
+      if (this.caughtUp(broker, fetch, nowMs, target)) return { kind: "unfence", brokerId, brokerEpoch };
+    }
+    return null;
+  }
+
+  /**
+   * How far a fenced node's metadata must reach: what was applied when this
+   * controller first saw this registration fenced, which holds the
+   * registration itself (Kafka waits for the registration record's offset).
+   */
+  private catchUpTarget(broker: BrokerImage): number {
+    const known = this.catchUpTargets.get(broker.brokerId);
+    if (known !== undefined && known.brokerEpoch === broker.brokerEpoch) return known.offset;
+    const offset = this.options.appliedOffset();
+    this.catchUpTargets.set(broker.brokerId, { brokerEpoch: broker.brokerEpoch, offset });
+    return offset;
+  }
+
+  /** Fetched within its session and up to its target; the controller's own node always is. */
+  private caughtUp(
+    broker: BrokerImage,
+    fetch: ReplicaDescription | undefined,
+    nowMs: number,
+    targetOffset: number,
+  ): boolean {
+    if (broker.brokerId === this.options.nodeId) return true;
+    if (fetch === undefined || fetch.lastFetchTimestampMs < 0) return false;
+    const fetchedRecently = nowMs - fetch.lastFetchTimestampMs <= this.options.sessionTimeoutMs;
+    return fetchedRecently && fetch.logEndOffset >= targetOffset;
+  }
+
+  /** One decision per node, as Kafka fences one stale broker at a time; re-checked against the image it runs on. */
+  private async carryOut(action: LivenessAction, controllerEpoch: number): Promise<void> {
+    const { brokerId, brokerEpoch } = action;
+    const partitionRecords = await this.options.lifecycles.decide((decision) => {
+      const broker = decision.image.brokers.get(brokerId);
+      const stillDue =
+        broker !== undefined &&
+        broker.brokerEpoch === brokerEpoch &&
+        broker.fenced === (action.kind !== "fence") &&
+        (action.kind !== "evict" || stillServes(decision.image, brokerId));
+      if (!stillDue) return { records: [], result: null };
+      const brokerRecord = { id: brokerId, epoch: brokerEpoch };
+      let records: MetadataRecord[];
+      switch (action.kind) {
+        case "fence":
+          // Kafka's order: the partitions' changes, then the fence.
+          records = [
+            ...decision.brokerLivenessChanged("broker.fenced", brokerId),
+            { type: "FenceBrokerRecord", version: 0, value: brokerRecord },
+          ];
+          break;
+        case "evict":
+          records = decision.brokerLivenessChanged("broker.fenced", brokerId);
+          break;
+        case "unfence":
+          records = [
+            { type: "UnfenceBrokerRecord", version: 0, value: brokerRecord },
+            ...decision.brokerLivenessChanged("broker.unfenced", brokerId),
+          ];
+          break;
+      }
+      return { records, result: records.filter((record) => record.type === "PartitionChangeRecord").length };
+    });
+    if (partitionRecords === null) return;
+    const logged = { brokerId, brokerEpoch: String(brokerEpoch), controllerEpoch, partitionRecords };
+    switch (action.kind) {
+      case "fence":
+        this.options.logger.info(
+          { ...logged, lastFetchMs: action.lastFetchMs, sessionTimeoutMs: this.options.sessionTimeoutMs },
+          "node fenced: no metadata fetch within its session",
+        );
+        break;
+      case "evict":
+        this.options.logger.info(logged, "fenced node taken out of the leaderships and ISRs it still held");
+        break;
+      case "unfence":
+        this.options.logger.info(logged, "node unfenced: fetching and caught up with the metadata log");
+        break;
+    }
+  }
+
+  private logFailure(error: unknown): void {
+    if (error instanceof NotControllerError || error instanceof RaftStoppedError) {
+      this.options.logger.debug({ err: error }, "liveness check stopped: no longer the controller");
+    } else if (error instanceof ControllerQueueFullError) {
+      this.options.logger.warn({ err: error }, "liveness check deferred: the controller is busy");
+    } else {
+      this.options.logger.error({ err: error }, "liveness check failed");
+    }
+  }
+}
+
+/**
+ * Whether a fenced node still leads a partition or shares its ISR with
+ * another replica: what broker.fenced takes from it. (The last member of an
+ * ISR with no leader stays, so that a clean election can pick it when it returns.)
+ */
+export function stillServes(image: MetadataImage, brokerId: number): boolean {
+  for (const topic of image.topicsById.values()) {
+    for (const partition of topic.partitions.values()) {
+      if (partition.leader === brokerId) return true;
+      if (partition.leader !== -1 && partition.isr.length > 1 && partition.isr.includes(brokerId))
+        return true;
+    }
+  }
+  return false;
+}

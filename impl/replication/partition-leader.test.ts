@@ -1,0 +1,180 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { LocalPartition } from "../broker/replica-manager.ts";
+import type { PartitionImage, TopicImage } from "../metadata/image.ts";
+import { ErrorCode } from "../protocol/error-codes.ts";
+import {
+  batchOf,
+  closeTestSchedulers,
+  openTestLog,
+  produced,
+  silentLogger,
+  withTemporaryDirectory,
+} from "../storage/test-support.ts";
+import {
+  type AlterPartitionOutcome,
+  PartitionLeader,
+  type PartitionLeaderOptions,
+} from "./partition-leader.ts";
+
+afterEach(() => closeTestSchedulers());
+
+interface Proposal {
+  leaderEpoch: number;
+  partitionEpoch: number;
+  newIsr: number[];
+}
+
+/** A partition led by node 1 over a real log, an AlterPartition channel the test answers, and a clock it moves. */
+async function leading(
+  directory: string,
+  partition: Partial<PartitionImage>,
+  options: Partial<PartitionLeaderOptions> = {},
+) {
+  const image: PartitionImage = {
+    partitionId: 0,
+    replicas: [1, 2, 3],
+    isr: [1, 2, 3],
+    leader: 1,
+    leaderEpoch: 4,
+    partitionEpoch: 7,
+    ...partition,
+  };
+  const topic: TopicImage = {
+    name: "orders",
+    topicId: "ab".repeat(16),
+    partitions: new Map([[0, image]]),
+    configs: new Map(),
+  };
+  const log = await openTestLog(directory);
+  const local = new LocalPartition(topic, 0, log);
+  const proposals: Array<{ proposal: Proposal; answer(outcome: AlterPartitionOutcome): void }> = [];
+  let now = 1_000;
+  const leader = new PartitionLeader(local, {
+    nodeId: 1,
+    minInsyncReplicas: 2,
+    replicaLagMsMax: 30_000,
+    waitingProducesMax: 100,
+    logger: silentLogger(),
+    nowMs: () => now,
+    sendAlterPartition: (proposal) => new Promise((resolve) => proposals.push({ proposal, answer: resolve })),
+    ...options,
+  });
+  return {
+    image,
+    local,
+    leader,
+    proposals,
+    advanceClock: (ms: number) => {
+      now += ms;
+    },
+    produce: (label: string, acks: number, count = 2) => {
+      const { records, batches } = produced(batchOf(label, count));
+      return leader.produce(records, batches, acks);
+    },
+  };
+}
+
+/** Lets queued durability callbacks and promise reactions run. */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+
+describe("the partition leader runs the ISR machine", () => {
+  it("answers acks=all only once every ISR follower fetched past the batch; the high watermark follows", async () => {
+    await withTemporaryDirectory(async (directory) => {
+      const { leader, local, produce } = await leading(directory, {});
+      let answered = false;
+      const outcome = produce("a", -1).then((result) => {
+        answered = true;
+        return result;
+      });
+      await settle();
+      expect(answered).toBe(false);
+      expect(local.highWatermark).toBe(0n);
+      leader.replicaFetched(2, 2n);
+      await settle();
+      expect(answered).toBe(false);
+      leader.replicaFetched(3, 2n);
+      expect(await outcome).toEqual({ errorCode: 0, baseOffset: 0n });
+      expect(local.highWatermark).toBe(2n);
+    });
+  });
+
+  it("answers acks=1 when durable, without waiting for followers", async () => {
+    await withTemporaryDirectory(async (directory) => {
+      const { local, produce } = await leading(directory, {});
+      expect(await produce("a", 1)).toEqual({ errorCode: 0, baseOffset: 0n });
+      expect(local.log.logEndOffset).toBe(2n);
+      expect(local.highWatermark).toBe(0n);
+    });
+  });
+
+  it("is its own whole ISR when alone: acks=all completes at durability", async () => {
+    await withTemporaryDirectory(async (directory) => {
+      const { local, produce } = await leading(
+        directory,
+        { replicas: [1], isr: [1] },
+        { minInsyncReplicas: 1 },
+      );
+      expect(await produce("a", -1)).toEqual({ errorCode: 0, baseOffset: 0n });
+      expect(local.highWatermark).toBe(2n);
+    });
+  });
+
+  it("refuses acks=all before writing when the ISR is below min.insync.replicas", async () => {
+    await withTemporaryDirectory(async (directory) => {
+      const { local, produce } = await leading(directory, { isr: [1] });
+      const outcome = await produce("a", -1);
+      expect(outcome).toMatchObject({ errorCode: ErrorCode.NOT_ENOUGH_REPLICAS });
+      expect(local.log.logEndOffset).toBe(0n);
+    });
+  });
+
+  it("proposes removing a follower that stopped fetching, and fails waiting acks=all produces after the shrink below min.insync commits", async () => {
+    await withTemporaryDirectory(async (directory) => {
+      const { leader, proposals, advanceClock, produce } = await leading(
+        directory,
+        {},
+        { minInsyncReplicas: 3 },
+      );
+      const waiting = produce("a", -1);
+      await settle();
+      leader.replicaFetched(2, 2n);
+      advanceClock(30_001);
+      leader.tick();
+      expect(proposals.map((entry) => entry.proposal)).toEqual([
+        { leaderEpoch: 4, partitionEpoch: 7, newIsr: [1, 2] },
+      ]);
+      proposals[0]!.answer({ errorCode: 0, leaderEpoch: 4, partitionEpoch: 8, isr: [1, 2] });
+      expect(await waiting).toMatchObject({ errorCode: ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND });
+    });
+  });
+
+  it("proposes adding a caught-up follower back, and sends again when the controller moved", async () => {
+    await withTemporaryDirectory(async (directory) => {
+      const { leader, proposals, local, produce } = await leading(directory, { isr: [1, 2] });
+      await produce("a", 1);
+      leader.replicaFetched(3, 2n);
+      expect(proposals.map((entry) => entry.proposal)).toEqual([
+        { leaderEpoch: 4, partitionEpoch: 7, newIsr: [1, 2, 3] },
+      ]);
+      proposals[0]!.answer({ errorCode: ErrorCode.NOT_CONTROLLER });
+      await new Promise((resolve) => setTimeout(resolve, 120));
+      expect(proposals).toHaveLength(2);
+      expect(proposals[1]!.proposal).toEqual(proposals[0]!.proposal);
+      // The expansion already counts for the high watermark: 3 is at 2, 2 is not.
+      expect(local.highWatermark).toBe(0n);
+      leader.replicaFetched(2, 2n);
+      expect(local.highWatermark).toBe(2n);
+    });
+  });
+
+  it("answers waiting produces NOT_LEADER_OR_FOLLOWER when it resigns", async () => {
+    await withTemporaryDirectory(async (directory) => {
+      const { leader, produce } = await leading(directory, {});
+      const waiting = produce("a", -1);
+      await settle();
+      leader.resign();
+      expect(await waiting).toMatchObject({ errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER });
+      expect(await produce("b", 1)).toMatchObject({ errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER });
+    });
+  });
+});

@@ -1,0 +1,291 @@
+/**
+ * One partition led by this node, in one leader epoch: the ISR machine
+ * (machines/isr.ts) run as an actor with its effects carried out here. The
+ * machine decides everything about followers, the ISR and the high watermark,
+ * and when an acks=all produce is refused, waits or completes; this class only
+ * appends, moves the partition's high watermark, sends AlterPartition to the
+ * controller and answers produces, as the machine's actions say.
+ *
+ * A new leader epoch gets a new PartitionLeader: the old one resigns (its
+ * waiting produces are answered NOT_LEADER_OR_FOLLOWER by the machine).
+ */
+import { type Actor, createActor } from "xstate";
+import { type Event, isrMachine } from "../../machines/isr.ts";
+import type { LocalPartition } from "../broker/replica-manager.ts";
+import type { Logger } from "../log.ts";
+import { ErrorCode } from "../protocol/error-codes.ts";
+import type { BatchHeader } from "../protocol/record-batch.ts";
+
+/** What the controller answered to one AlterPartition, or that no answer came. */
+export type AlterPartitionOutcome =
+  | { errorCode: 0; leaderEpoch: number; partitionEpoch: number; isr: number[] }
+  | { errorCode: number };
+
+/** Sends the machine's proposal to the controller and resolves with its answer. */
+export type AlterPartitionSender = (proposal: {
+  leaderEpoch: number;
+  partitionEpoch: number;
+  newIsr: number[];
+}) => Promise<AlterPartitionOutcome>;
+
+export type ProduceOutcome =
+  | { errorCode: 0; baseOffset: bigint }
+  | { errorCode: number; errorMessage: string | null };
+
+export interface PartitionLeaderOptions {
+  nodeId: number;
+  minInsyncReplicas: number;
+  /** replica.lag.time.max.ms: a follower not caught up for this long leaves the ISR. */
+  replicaLagMsMax: number;
+  /** acks=all produces waiting for the high watermark at most; more are refused before they append. */
+  waitingProducesMax: number;
+  sendAlterPartition: AlterPartitionSender;
+  logger: Logger;
+  nowMs?: () => number;
+}
+
+interface PendingProduce {
+  records: Buffer;
+  batches: BatchHeader[];
+  resolve(outcome: ProduceOutcome): void;
+  baseOffset: bigint | null;
+  /** acks=1 is answered when durable; acks=all when the machine completes it. */
+  acks: number;
+}
+
+export class PartitionLeader {
+  readonly leaderEpoch: number;
+  private readonly actor: Actor<typeof isrMachine>;
+  private readonly produces = new Map<number, PendingProduce>();
+  private nextRequestId = 1;
+  /** The AlterPartition whose answer the machine waits for; an answer to any other is stale. */
+  private alterInFlight = 0;
+  private alterSequence = 0;
+  private resigned = false;
+  private readonly nowMs: () => number;
+  private readonly logger: Logger;
+
+  constructor(
+    private readonly local: LocalPartition,
+    private readonly options: PartitionLeaderOptions,
+  ) {
+    this.nowMs = options.nowMs ?? Date.now;
+    const image = local.image;
+    this.leaderEpoch = image.leaderEpoch;
+    this.logger = options.logger.child({ partition: local.name, leaderEpoch: image.leaderEpoch });
+    const logEnd = Number(local.log.durableEndOffset);
+    const machine = isrMachine.provide({
+      actions: {
+        sendAlterPartition: (_, params) => this.alterPartition(params),
+        advanceHighWatermark: (_, params) => this.local.advanceHighWatermark(BigInt(params.highWatermark)),
+        appendBatch: (_, params) => this.append(params.requestId),
+        completeProduce: (_, params) => this.answer(params.requestId, null),
+        refuseProduce: (_, params) => this.answer(params.requestId, params.errorCode),
+      },
+    });
+    this.actor = createActor(machine, {
+      input: {
+        leaderId: options.nodeId,
+        leaderEpoch: image.leaderEpoch,
+        partitionEpoch: image.partitionEpoch,
+        replicas: [...image.replicas],
+        isr: [...image.isr],
+        leaderEndOffset: logEnd,
+        leaderEpochStartOffset: Number(local.log.logEndOffset),
+        highWatermark: Number(local.highWatermark),
+        minInsyncReplicas: options.minInsyncReplicas,
+        replicaLagMsMax: options.replicaLagMsMax,
+        nowMs: this.nowMs(),
+        waitingProducesMax: options.waitingProducesMax,
+      },
+    });
+    this.actor.subscribe({
+      error: (error) => this.logger.error({ err: error }, "ISR machine failed"),
+    });
+    this.actor.start();
+    this.logger.info(
+      {
+        replicas: image.replicas,
+        isr: image.isr,
+        partitionEpoch: image.partitionEpoch,
+        logEndOffset: logEnd,
+        highWatermark: Number(local.highWatermark),
+      },
+      "became partition leader",
+    );
+    // A sole in-sync leader's high watermark reaches its durable end at once.
+    this.send({ type: "leader.appended", endOffset: logEnd });
+  }
+
+  /** A follower fetched from `fetchOffset`: its log ends there. */
+  replicaFetched(replicaId: number, fetchOffset: bigint): void {
+    this.send({ type: "replica.fetched", replicaId, fetchOffset: Number(fetchOffset), nowMs: this.nowMs() });
+  }
+
+  /** Time passes: the machine checks which followers fell out of sync. */
+  tick(): void {
+    this.send({ type: "clock.ticked", nowMs: this.nowMs() });
+  }
+
+  /** The metadata log committed a change to this partition in this leader epoch (ISR, partition epoch). */
+  partitionChanged(): void {
+    const image = this.local.image;
+    if (image.leaderEpoch !== this.leaderEpoch) return;
+    this.send({
+      type: "isr.committed",
+      leaderEpoch: image.leaderEpoch,
+      partitionEpoch: image.partitionEpoch,
+      isr: [...image.isr],
+    });
+  }
+
+  /**
+   * Appends the batches as the machine decides (refused before writing when
+   * acks=all and the ISR is below min.insync.replicas) and resolves with the
+   * answer: at durability for acks=0/1, once the high watermark passes the
+   * batch for acks=all.
+   */
+  produce(records: Buffer, batches: BatchHeader[], acks: number): Promise<ProduceOutcome> {
+    if (this.resigned) {
+      return Promise.resolve({ errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, errorMessage: null });
+    }
+    const requestId = this.nextRequestId++;
+    const recordCount = batches.reduce((count, batch) => count + batch.lastOffsetDelta + 1, 0);
+    // Offsets are given in the append the machine asks for, synchronously within this send.
+    const lastOffset = Number(this.local.log.logEndOffset) + recordCount - 1;
+    return new Promise((resolve) => {
+      this.produces.set(requestId, { records, batches, resolve, baseOffset: null, acks });
+      this.send({ type: "produce.requested", requestId, acks, lastOffset });
+    });
+  }
+
+  /** Leadership moved: the machine answers every waiting produce NOT_LEADER_OR_FOLLOWER. */
+  resign(): void {
+    if (this.resigned) return;
+    this.send({ type: "leader.resigned" });
+    this.resigned = true;
+    this.actor.stop();
+    this.logger.info("stopped leading partition");
+  }
+
+  private send(event: Event): void {
+    if (this.resigned) return;
+    this.actor.send(event);
+  }
+
+  private append(requestId: number): void {
+    const pending = this.produces.get(requestId);
+    if (pending === undefined) return;
+    let appended: ReturnType<LocalPartition["log"]["append"]>;
+    try {
+      appended = this.local.log.append(pending.records, pending.batches, this.leaderEpoch);
+    } catch (error) {
+      this.logger.error({ err: error }, "append failed");
+      this.settle(requestId, {
+        errorCode: ErrorCode.KAFKA_STORAGE_ERROR,
+        errorMessage: (error as Error).message,
+      });
+      return;
+    }
+    pending.baseOffset = appended.baseOffset;
+    this.local.logEndMoved();
+    appended.durable.then(
+      () => {
+        // The machine counts the leader's own copy once it is durable, like a follower's.
+        this.send({ type: "leader.appended", endOffset: Number(this.local.log.durableEndOffset) });
+        if (pending.acks !== -1) this.answer(requestId, null);
+      },
+      (error: unknown) => {
+        this.logger.error({ err: error }, "write or sync failed");
+        this.settle(requestId, {
+          errorCode: ErrorCode.KAFKA_STORAGE_ERROR,
+          errorMessage: (error as Error).message,
+        });
+      },
+    );
+  }
+
+  private answer(requestId: number, errorCode: number | null): void {
+    const pending = this.produces.get(requestId);
+    if (pending === undefined) return;
+    if (errorCode === null) {
+      if (pending.baseOffset === null) return;
+      this.settle(requestId, { errorCode: 0, baseOffset: pending.baseOffset });
+      return;
+    }
+    this.settle(requestId, { errorCode, errorMessage: refusalMessage(errorCode, this.local) });
+  }
+
+  private settle(requestId: number, outcome: ProduceOutcome): void {
+    const pending = this.produces.get(requestId);
+    if (pending === undefined) return;
+    this.produces.delete(requestId);
+    pending.resolve(outcome);
+  }
+
+  /**
+   * Sends the machine's proposal until the controller answers it, as Kafka's
+   * AlterPartitionManager does: a lost request or a controller that moved
+   * (NOT_CONTROLLER, REQUEST_TIMED_OUT) is sent again after a pause. Only the
+   * answer to the latest proposal reaches the machine; errors carry no epoch,
+   * so an answer to an older one could not be told apart.
+   */
+  private alterPartition(proposal: { leaderEpoch: number; partitionEpoch: number; newIsr: number[] }): void {
+    const sequence = ++this.alterSequence;
+    this.alterInFlight = sequence;
+    this.logger.info({ ...proposal, isr: this.local.image.isr }, "proposing ISR change");
+    const current = () => this.alterInFlight === sequence && !this.resigned;
+    const attempt = (retryMs: number): void => {
+      this.options.sendAlterPartition(proposal).then(
+        (outcome) => {
+          if (!current()) return;
+          if (retriableAlterPartitionErrors.has(outcome.errorCode)) {
+            retry(retryMs, `controller answered ${outcome.errorCode}`);
+            return;
+          }
+          this.alterInFlight = 0;
+          if (outcome.errorCode === 0 && "isr" in outcome) {
+            this.send({
+              type: "isr.committed",
+              leaderEpoch: outcome.leaderEpoch,
+              partitionEpoch: outcome.partitionEpoch,
+              isr: outcome.isr,
+            });
+          } else {
+            this.logger.info({ errorCode: outcome.errorCode }, "ISR change refused");
+            this.send({ type: "isr.rejected", errorCode: outcome.errorCode });
+          }
+        },
+        (error: unknown) => {
+          if (current()) retry(retryMs, (error as Error).message);
+        },
+      );
+    };
+    const retry = (retryMs: number, why: string) => {
+      this.logger.debug({ why, retryMs }, "AlterPartition not answered; sending again");
+      setTimeout(() => {
+        if (current()) attempt(Math.min(retryMs * 2, alterPartitionRetryMsMax));
+      }, retryMs).unref();
+    };
+    attempt(alterPartitionRetryMsInitial);
+  }
+}
+
+/** Answers that say nothing about the proposal: send it again (Kafka's AlterPartitionManager retries these). */
+const retriableAlterPartitionErrors: ReadonlySet<number> = new Set([
+  ErrorCode.NOT_CONTROLLER,
+  ErrorCode.REQUEST_TIMED_OUT,
+]);
+const alterPartitionRetryMsInitial = 50;
+const alterPartitionRetryMsMax = 1_000;
+
+function refusalMessage(errorCode: number, local: LocalPartition): string | null {
+  const isr = local.image.isr.join(", ");
+  if (errorCode === ErrorCode.NOT_ENOUGH_REPLICAS) {
+    return `The size of the current ISR [${isr}] is insufficient to satisfy the min.isr requirement for partition ${local.name}`;
+  }
+  if (errorCode === ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND) {
+    return `The ISR of ${local.name} shrank to [${isr}], below min.insync.replicas, after the records were written`;
+  }
+  return null;
+}
