@@ -139,7 +139,9 @@ describe("replication on a three-node cluster", () => {
         const read = await Promise.all(
           cluster.nodes.map((node) => replicaRecords(node.dataDir, "baseline", partition)),
         );
-        return read.every((records) => records.join() === read[0]!.join()) ? read : undefined;
+        if (read.every((records) => records.join() === read[0]!.join())) return read;
+        // Kept as the last error, so a failure says how far each replica got.
+        throw new Error(`records per node: ${read.map((records) => records.length).join(", ")}`);
       });
       total += replicas[0]!.length;
     }

@@ -193,9 +193,16 @@ export class Broker {
       image: this.image,
       controller,
       lifecycles: controlPlane.lifecycles,
+      replicaConnections: controlPlane.liveness,
       controllerLink,
       // A forwarded request has no connection of its own: nothing follows it to release.
-      dispatchForwarded: (frame, peer) => dispatcher.handle(frame, peer, { releaseNext: () => {} }, true),
+      dispatchForwarded: (frame, peer) =>
+        dispatcher.handle(
+          frame,
+          peer,
+          { releaseNext: () => {}, connectionClosed: new Promise(() => {}) },
+          true,
+        ),
       quorum: this.quorum,
       replicas: this.replicas,
       logger: this.logger,

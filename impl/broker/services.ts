@@ -6,6 +6,7 @@ import type { PartitionLifecycles } from "../controller/partition-lifecycles.ts"
 import type { Logger } from "../log.ts";
 import type { Controller } from "../metadata/controller.ts";
 import type { MetadataImage } from "../metadata/image.ts";
+import type { ReplicaConnections } from "../server/handlers/metadata-replica-fetch.ts";
 import type { BrokerConfig } from "./config.ts";
 import type { ControllerLink } from "./controller-link.ts";
 import type { MetadataQuorum } from "./metadata-quorum.ts";
@@ -18,6 +19,8 @@ export interface BrokerServices {
   controller: Controller;
   /** The partition lifecycle machines: decisions about partitions go through them (and so through the controller). */
   lifecycles: PartitionLifecycles;
+  /** The controller's liveness checks, told which connection each node's metadata fetches come on. */
+  replicaConnections: ReplicaConnections;
   /** Reaches the controller from a node that is not it (forwarding). */
   controllerLink: ControllerLink;
   /** Runs a request that came inside an Envelope through this node's handlers, marked forwarded. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { QuorumDescription, ReplicaDescription } from "../cluster/raft/describe-quorum.ts";
 import { type Logger, silentLogger } from "../log.ts";
-import { BrokerLiveness } from "./broker-liveness.ts";
+import { BrokerLiveness, brokerReconnectGraceMs } from "./broker-liveness.ts";
 import {
   type ControllerFixture,
   capturingLogger,
@@ -93,6 +93,42 @@ describe("broker liveness on the controller", () => {
           expect.objectContaining({ brokerId: 2, controllerEpoch: 1 }),
         ],
       ]),
+    );
+  });
+
+  it("fences a node whose fetch connection closed once it has not fetched again within the reconnect grace", async () => {
+    const { logger, lines } = capturingLogger();
+    const cluster = livenessFixture([1, 2, 3], logger);
+    await createTopic(cluster, "orders", [[2, 1, 3]]);
+    let closeFirst!: () => void;
+    const first = new Promise<void>((resolve) => (closeFirst = resolve));
+    cluster.fetched(2);
+    cluster.fetched(3);
+    cluster.liveness.fetchedOver(2, first);
+    cluster.liveness.fetchedOver(3, new Promise(() => {}));
+    closeFirst();
+    await first;
+    // A node that reconnects and fetches within the grace keeps its standing.
+    cluster.clock.nowMs += brokerReconnectGraceMs - 1;
+    cluster.fetched(2);
+    cluster.liveness.fetchedOver(2, new Promise(() => {}));
+    cluster.clock.nowMs += brokerReconnectGraceMs;
+    await cluster.liveness.check();
+    expect(fencedOf(cluster)).toEqual([]);
+
+    let closeSecond!: () => void;
+    const second = new Promise<void>((resolve) => (closeSecond = resolve));
+    cluster.liveness.fetchedOver(3, second);
+    closeSecond();
+    await second;
+    cluster.clock.nowMs += brokerReconnectGraceMs - 1;
+    await cluster.liveness.check();
+    expect(fencedOf(cluster)).toEqual([]);
+    cluster.clock.nowMs += 1;
+    await cluster.liveness.check();
+    expect(fencedOf(cluster)).toEqual([3]);
+    expect(lines.map((line) => line.msg)).toContain(
+      `node fenced: its fetch connection closed and it did not fetch again within ${brokerReconnectGraceMs} ms`,
     );
   });
 

@@ -25,6 +25,14 @@ import type { PartitionLifecycles } from "./partition-lifecycles.ts";
 /** broker.session.timeout.ms: Kafka's default. */
 export const brokerSessionTimeoutMsDefault = 9_000;
 
+/**
+ * How long a node whose metadata-fetch connection closed has to fetch again
+ * before it is fenced. A live node's peer client reconnects within its first
+ * backoff (50 ms, jittered) and fetches at once; a node that was killed never
+ * does, and its partitions should not wait out the whole session for it.
+ */
+export const brokerReconnectGraceMs = 500;
+
 export interface BrokerLivenessOptions {
   nodeId: number;
   image: MetadataImage;
@@ -40,7 +48,14 @@ export interface BrokerLivenessOptions {
 }
 
 export type LivenessAction =
-  | { kind: "fence"; brokerId: number; brokerEpoch: bigint; lastFetchMs: number }
+  | {
+      kind: "fence";
+      brokerId: number;
+      brokerEpoch: bigint;
+      lastFetchMs: number;
+      /** The session ran out, or the node's fetch connection closed and it did not come back. */
+      cause: "session" | "disconnected";
+    }
   | { kind: "evict"; brokerId: number; brokerEpoch: bigint }
   | { kind: "unfence"; brokerId: number; brokerEpoch: bigint };
 
@@ -51,8 +66,29 @@ export class BrokerLiveness {
   private readonly catchUpTargets = new Map<number, { brokerEpoch: bigint; offset: number }>();
   private running = false;
   private again = false;
+  /** Per node: the connection its latest metadata fetch came on (its close promise). */
+  private readonly fetchConnections = new Map<number, Promise<void>>();
+  /** Per node: when the connection of its latest metadata fetch closed, until it fetches on another. */
+  private readonly disconnectedAtMs = new Map<number, number>();
 
   constructor(private readonly options: BrokerLivenessOptions) {}
+
+  /**
+   * A metadata fetch from `replicaId` came on the connection that `closed`
+   * settles for. When that connection closes and no fetch comes on another
+   * within brokerReconnectGraceMs, the node is fenced without waiting for
+   * its session to run out: kill -9 closes a process's sockets at once.
+   */
+  fetchedOver(replicaId: number, closed: Promise<void>): void {
+    if (this.fetchConnections.get(replicaId) === closed) return;
+    this.fetchConnections.set(replicaId, closed);
+    this.disconnectedAtMs.delete(replicaId);
+    void closed.then(() => {
+      if (this.fetchConnections.get(replicaId) !== closed) return;
+      this.disconnectedAtMs.set(replicaId, this.options.nowMs());
+      setTimeout(() => void this.check(), brokerReconnectGraceMs + 1).unref();
+    });
+  }
 
   /**
    * Checks every registered node now and carries out what is due. One check
@@ -118,7 +154,15 @@ export class BrokerLiveness {
         if (brokerId === this.options.nodeId) continue;
         const lastFetchMs = fetch?.lastFetchTimestampMs ?? -1;
         if (nowMs - Math.max(lastFetchMs, sessionStartMs) > this.options.sessionTimeoutMs) {
-          return { kind: "fence", brokerId, brokerEpoch, lastFetchMs };
+          return { kind: "fence", brokerId, brokerEpoch, lastFetchMs, cause: "session" };
+        }
+        const disconnectedAtMs = this.disconnectedAtMs.get(brokerId);
+        if (
+          disconnectedAtMs !== undefined &&
+          lastFetchMs <= disconnectedAtMs &&
+          nowMs - disconnectedAtMs >= brokerReconnectGraceMs
+        ) {
+          return { kind: "fence", brokerId, brokerEpoch, lastFetchMs, cause: "disconnected" };
         }
         continue;
       }
@@ -194,7 +238,9 @@ export class BrokerLiveness {
       case "fence":
         this.options.logger.info(
           { ...logged, lastFetchMs: action.lastFetchMs, sessionTimeoutMs: this.options.sessionTimeoutMs },
-          "node fenced: no metadata fetch within its session",
+          action.cause === "session"
+            ? "node fenced: no metadata fetch within its session"
+            : `node fenced: its fetch connection closed and it did not fetch again within ${brokerReconnectGraceMs} ms`,
         );
         break;
       case "evict":

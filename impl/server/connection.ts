@@ -23,6 +23,8 @@ export interface RequestSequencing {
    * waiting (for fsync, replication, a long poll) remains.
    */
   releaseNext(): void;
+  /** Resolves when the connection the request came on closes (never, for a forwarded request). */
+  connectionClosed: Promise<void>;
 }
 
 export interface FrameHandler {
@@ -39,6 +41,11 @@ export class Connection {
   private sequenceGate: Promise<void> = Promise.resolve();
   private closed = false;
   readonly peer: string;
+  private markClosed!: () => void;
+  /** Resolves once the socket has closed, by either side: what a node's departure looks like. */
+  readonly whenClosed = new Promise<void>((resolve) => {
+    this.markClosed = resolve;
+  });
 
   constructor(
     private readonly socket: Socket,
@@ -56,6 +63,7 @@ export class Connection {
     );
     socket.on("close", () => {
       this.closed = true;
+      this.markClosed();
       this.onClose(this);
     });
   }
@@ -91,7 +99,9 @@ export class Connection {
     const previousGate = this.sequenceGate;
     this.sequenceGate = released;
     const response = previousGate
-      .then(() => this.handler.handle(frame, this.peer, { releaseNext: release }))
+      .then(() =>
+        this.handler.handle(frame, this.peer, { releaseNext: release, connectionClosed: this.whenClosed }),
+      )
       .finally(release);
     // The writer loop observes failures in order; this only keeps a failure
     // behind an already-closed connection from surfacing as unhandled.

@@ -91,7 +91,7 @@ function dispatcherFor(nodeId: number, node: RaftNode): Dispatcher {
     context.releaseNext();
     if (!isMetadataReplicaFetch(request, context.version))
       throw new Error("only metadata replicas fetch here");
-    return answerMetadataReplicaFetch(services, request, context.version);
+    return answerMetadataReplicaFetch(services, request, context.version, context.connectionClosed);
   });
   return dispatcher;
 }

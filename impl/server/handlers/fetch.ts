@@ -138,7 +138,7 @@ export function fetchHandler(services: BrokerServices, opened: Promise<void>): H
     context.releaseNext();
     const version = context.version;
     if (isMetadataReplicaFetch(request, version))
-      return answerMetadataReplicaFetch(services, request, version);
+      return answerMetadataReplicaFetch(services, request, version, context.connectionClosed);
     await opened;
     if (request.sessionId !== 0) {
       return {

@@ -8,6 +8,9 @@ import { zeroUuid } from "../../protocol/schema.ts";
 import { answerMetadataReplicaFetch, isMetadataReplicaFetch } from "./metadata-replica-fetch.ts";
 import { quorumServices } from "./quorum-test-support.ts";
 
+/** The handler only watches the connection; in these tests it stays open. */
+const openConnection = new Promise<void>(() => {});
+
 type Request = ReturnType<typeof fetchApi.request.read>;
 type Partition = Request["topics"][number]["partitions"][number];
 
@@ -70,7 +73,9 @@ describe("metadata replica fetch", () => {
       diverging: null,
       records: entries,
     };
-    const partition = onlyPartition(await answerMetadataReplicaFetch(services, replicaFetch(), 12));
+    const partition = onlyPartition(
+      await answerMetadataReplicaFetch(services, replicaFetch(), 12, openConnection),
+    );
     expect(partition).toMatchObject({
       partitionIndex: 0,
       errorCode: 0,
@@ -104,7 +109,9 @@ describe("metadata replica fetch", () => {
       diverging: { epoch: 3, endOffset: 2 },
       records: [],
     };
-    const diverging = onlyPartition(await answerMetadataReplicaFetch(services, replicaFetch(), 12));
+    const diverging = onlyPartition(
+      await answerMetadataReplicaFetch(services, replicaFetch(), 12, openConnection),
+    );
     expect(diverging).toMatchObject({
       divergingEpoch: { epoch: 3, endOffset: 2n },
       records: Buffer.alloc(0),
@@ -115,7 +122,9 @@ describe("metadata replica fetch", () => {
       leaderId: 3,
       diverging: null,
     };
-    const refused = onlyPartition(await answerMetadataReplicaFetch(services, replicaFetch(), 12));
+    const refused = onlyPartition(
+      await answerMetadataReplicaFetch(services, replicaFetch(), 12, openConnection),
+    );
     expect(refused).toMatchObject({
       errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER,
       currentLeader: { leaderId: 3, leaderEpoch: 5 },
@@ -129,17 +138,17 @@ describe("metadata replica fetch", () => {
     services.quorum.rpc.fetch = { ...services.quorum.rpc.fetch, epoch: 6, records: entries };
     const batchBytes = encodeEntryBatches([entries[0]!]).length;
     const request = { ...replicaFetch({ ...asked, currentLeaderEpoch: 6 }), maxBytes: 2 * batchBytes + 1 };
-    const twoFit = onlyPartition(await answerMetadataReplicaFetch(services, request, 12));
+    const twoFit = onlyPartition(await answerMetadataReplicaFetch(services, request, 12, openConnection));
     expect(decodeEntryBatches(twoFit.records as Buffer)).toEqual(entries.slice(0, 2));
     const none = replicaFetch({ ...asked, currentLeaderEpoch: 6, partitionMaxBytes: 1 });
-    const firstOnly = onlyPartition(await answerMetadataReplicaFetch(services, none, 12));
+    const firstOnly = onlyPartition(await answerMetadataReplicaFetch(services, none, 12, openConnection));
     expect(decodeEntryBatches(firstOnly.records as Buffer)).toEqual(entries.slice(0, 1));
   });
 
   it("refuses for the partition a negative wait or offset, and a last fetched epoch missing or too new", async () => {
     const services = quorumServices();
     const refused = async (request: Request, version = 12) =>
-      onlyPartition(await answerMetadataReplicaFetch(services, request, version)).errorCode;
+      onlyPartition(await answerMetadataReplicaFetch(services, request, version, openConnection)).errorCode;
     expect(await refused({ ...replicaFetch(), maxWaitMs: -1 })).toBe(ErrorCode.INVALID_REQUEST);
     expect(await refused(replicaFetch({ ...asked, fetchOffset: -1n }))).toBe(ErrorCode.INVALID_REQUEST);
     expect(await refused(replicaFetch({ ...asked, lastFetchedEpoch: 6 }))).toBe(ErrorCode.INVALID_REQUEST);
@@ -152,7 +161,7 @@ describe("metadata replica fetch", () => {
 
   it("refuses at the top level another cluster, another partition, and a node that stopped", async () => {
     const services = quorumServices();
-    const answer = (request: Request) => answerMetadataReplicaFetch(services, request, 12);
+    const answer = (request: Request) => answerMetadataReplicaFetch(services, request, 12, openConnection);
     const empty = { throttleTimeMs: 0, sessionId: 0, responses: [] };
     expect(await answer({ ...replicaFetch(), clusterId: "cluster-b" })).toEqual({
       ...empty,

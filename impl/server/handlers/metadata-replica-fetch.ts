@@ -99,10 +99,16 @@ function batchesWithin(records: Buffer, bytesMax: number): Buffer {
   return records.subarray(0, end);
 }
 
+/** Who watches which connection each replica fetches on (the controller's liveness checks). */
+export interface ReplicaConnections {
+  fetchedOver(replicaId: number, connectionClosed: Promise<void>): void;
+}
+
 export async function answerMetadataReplicaFetch(
-  services: QuorumServices,
+  services: QuorumServices & { replicaConnections?: ReplicaConnections },
   request: Request,
   version: number,
+  connectionClosed: Promise<void>,
 ): Promise<Response> {
   if (!clusterIdAccepted(services, request.clusterId)) return answered(ErrorCode.INCONSISTENT_CLUSTER_ID, []);
   const partition = metadataPartitionOf(
@@ -117,6 +123,7 @@ export async function answerMetadataReplicaFetch(
   if (request.maxWaitMs < 0 || fetchOffset === null || lastFetchedEpoch < 0 || lastFetchedEpoch > epoch) {
     return answered(ErrorCode.NONE, [invalidPartition()]);
   }
+  services.replicaConnections?.fetchedOver(fetchingReplicaId(request, version), connectionClosed);
   const outcome = await askQuorum(() =>
     services.quorum.rpc.handleFetch({
       replicaId: fetchingReplicaId(request, version),

@@ -71,6 +71,8 @@ export function handlerContext(apiKey: number, version: number): HandlerContext 
     peer: "127.0.0.1:50000",
     forwarded: false,
     releaseNext: () => undefined,
+    // The connection of a handler test never closes.
+    connectionClosed: new Promise(() => {}),
   };
 }
 
