@@ -12,25 +12,8 @@ import { metadataApi } from "../../impl/protocol/apis/metadata.ts";
 import { ErrorCode } from "../../impl/protocol/error-codes.ts";
 import { chronikBin } from "../support/broker-process.ts";
 import { LocalCluster } from "../support/cluster-process.ts";
+import { eventually } from "../support/eventually.ts";
 import { exchange } from "../support/raw-connection.ts";
-
-/** How long an election or a catch-up may take before a test gives up; never asserted as a duration. */
-const settleMs = 20_000;
-
-async function eventually<T>(what: string, attempt: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + settleMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await attempt();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${what} did not happen within ${settleMs} ms (last error: ${String(lastError)})`);
-}
 
 function describeQuorum(port: number) {
   return exchange(port, describeQuorumApi, 2, {

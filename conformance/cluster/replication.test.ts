@@ -14,28 +14,11 @@ import { metadataApi } from "../../impl/protocol/apis/metadata.ts";
 import { ErrorCode } from "../../impl/protocol/error-codes.ts";
 import { chronikBin } from "../support/broker-process.ts";
 import { LocalCluster } from "../support/cluster-process.ts";
+import { eventually } from "../support/eventually.ts";
 import { runKcat } from "../support/kcat.ts";
 import { exchange } from "../support/raw-connection.ts";
 
 const runFile = promisify(execFile);
-/** How long an election, a fence or a catch-up may take before a test gives up; never asserted. */
-const settleMs = 30_000;
-
-async function eventually<T>(what: string, attempt: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + settleMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await attempt();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`${what} did not happen within ${settleMs} ms (last error: ${String(lastError)})`);
-}
-
 interface PartitionView {
   partition: number;
   leader: number;

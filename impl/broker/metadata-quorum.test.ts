@@ -109,13 +109,18 @@ describe("the metadata quorum of a single node", () => {
   });
 });
 
+/** Three voters over an in-process network, once one of them may write. */
+async function threeNodes() {
+  const network = new InProcessNetwork();
+  const voters = [1, 2, 3];
+  const quorums = await Promise.all(voters.map((id) => open(id, voters, network.transportFor(id))));
+  for (const quorum of quorums) network.register(quorum.nodeId, quorum.rpc);
+  return { network, voters, quorums, controller: await controllerOf(quorums) };
+}
+
 describe("the metadata quorum of three nodes", () => {
   it("applies the controller's records on every node, and a follower refuses to write", async () => {
-    const network = new InProcessNetwork();
-    const voters = [1, 2, 3];
-    const quorums = await Promise.all(voters.map((id) => open(id, voters, network.transportFor(id))));
-    for (const quorum of quorums) network.register(quorum.nodeId, quorum.rpc);
-    const controller = await controllerOf(quorums);
+    const { network, voters, quorums, controller } = await threeNodes();
     const { lastOffset } = await controller.append([topic("a", 1)]);
     await Promise.all(quorums.map((quorum) => quorum.whenApplied(lastOffset + 1)));
     for (const quorum of quorums) expect([...quorum.image.topicsByName.keys()]).toEqual(["a"]);
@@ -127,11 +132,7 @@ describe("the metadata quorum of three nodes", () => {
   });
 
   it("replays a restarted follower up to its commit checkpoint, then catches up from the leader", async () => {
-    const network = new InProcessNetwork();
-    const voters = [1, 2, 3];
-    const quorums = await Promise.all(voters.map((id) => open(id, voters, network.transportFor(id))));
-    for (const quorum of quorums) network.register(quorum.nodeId, quorum.rpc);
-    const controller = await controllerOf(quorums);
+    const { network, voters, quorums, controller } = await threeNodes();
     const { lastOffset } = await controller.append([topic("a", 1)]);
     const follower = quorums.find((quorum) => quorum !== controller)!;
     await follower.whenApplied(lastOffset + 1);
