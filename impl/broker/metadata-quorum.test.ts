@@ -120,7 +120,7 @@ async function threeNodes() {
 
 describe("the metadata quorum of three nodes", () => {
   it("applies the controller's records on every node, and a follower refuses to write", async () => {
-    const { network, voters, quorums, controller } = await threeNodes();
+    const { quorums, controller } = await threeNodes();
     const { lastOffset } = await controller.append([topic("a", 1)]);
     await Promise.all(quorums.map((quorum) => quorum.whenApplied(lastOffset + 1)));
     for (const quorum of quorums) expect([...quorum.image.topicsByName.keys()]).toEqual(["a"]);
