@@ -62,6 +62,11 @@ export class MetadataQuorum implements MetadataWriter {
   /** Metadata records (not control entries) applied since the node started. */
   private appliedRecords = 0;
   private appliedWaiters: Array<Waiter<number>> = [];
+  /** The highest high watermark the quorum reported; the applier works towards it. */
+  private commitTarget = 0;
+  /** The applier's run while it has committed entries to apply. */
+  private applier: Promise<void> | null = null;
+  private closing = false;
   private leadershipWaiters: Array<Waiter<LeadershipView>> = [];
   private raft!: RaftNode;
   private view: LeadershipView = { role: "follower", epoch: 0, leaderId: null };
@@ -95,6 +100,7 @@ export class MetadataQuorum implements MetadataWriter {
     const committed = soleVoter ? log.endOffset() : log.committedOffset();
     // The same applier as for commits; no listener is registered yet, so only the image changes.
     await quorum.applyUpTo(committed);
+    quorum.commitTarget = committed;
     logger.info(
       { records: quorum.appliedRecords, topics: quorum.image.topicsByName.size, committedOffset: committed },
       "metadata log replayed",
@@ -109,7 +115,7 @@ export class MetadataQuorum implements MetadataWriter {
       logger,
       ...(options.raftSettings === undefined ? {} : { settings: options.raftSettings }),
       highWatermark: committed,
-      onCommitted: (highWatermark) => quorum.applyUpTo(highWatermark),
+      onCommitted: (highWatermark) => quorum.commitAdvanced(highWatermark, options.onFatal),
       onLeadershipChange: (view) => quorum.leadershipChanged(view),
       onFatal: options.onFatal,
     });
@@ -250,10 +256,41 @@ export class MetadataQuorum implements MetadataWriter {
     }
   }
 
+  /**
+   * The quorum's high watermark moved. Applying runs on its own, not in the
+   * Raft node's effect queue: opening the partitions of a new topic takes
+   * milliseconds, and the node's fetches, votes and appends must not wait
+   * behind it (a follower that applies before fetching again would hold up the
+   * next commit by as long).
+   */
+  private commitAdvanced(highWatermark: number, onFatal: (error: Error) => void): void {
+    if (highWatermark <= this.commitTarget) return;
+    this.commitTarget = highWatermark;
+    if (this.applier !== null || this.closing) return;
+    this.applier = (async () => {
+      try {
+        while (this.appliedOffset < this.commitTarget && !this.closing)
+          await this.applyUpTo(this.commitTarget);
+      } catch (error) {
+        if (this.closing) return;
+        // An image that cannot follow the committed log would serve wrong metadata: stop, as a failed persist does.
+        this.logger.error(
+          { err: error, appliedOffset: this.appliedOffset },
+          "applying committed metadata failed",
+        );
+        onFatal(error instanceof Error ? error : new Error(String(error)));
+      } finally {
+        this.applier = null;
+      }
+    })();
+  }
+
   /** Applies committed entries in order; control entries (leader change, voters) carry no image change. */
   private async applyUpTo(highWatermark: number): Promise<void> {
     while (this.appliedOffset < highWatermark) {
-      const entries = await this.log.read(this.appliedOffset, applyReadEntriesMax);
+      // Never past the high watermark: the entries above it may be truncated while this reads.
+      const readMax = Math.min(applyReadEntriesMax, highWatermark - this.appliedOffset);
+      const entries = await this.log.read(this.appliedOffset, readMax);
       if (entries.length === 0) break;
       const changes: ImageChange[] = [];
       let next = this.appliedOffset;
@@ -287,6 +324,8 @@ export class MetadataQuorum implements MetadataWriter {
   /** Leaves the quorum gracefully (a leader tells the voters), then closes the log. */
   async close(): Promise<void> {
     await this.raft.shutdown();
+    this.closing = true;
+    await this.applier;
     await this.log.close();
     this.logger.debug("metadata quorum closed");
   }

@@ -117,6 +117,8 @@ export class ReplicaManager {
   /** The partitions this node leads, each in its current leader epoch. */
   private readonly leaders = new Map<string, PartitionLeader>();
   private leadership: LeadershipServices | null = null;
+  /** Held follower fetches to answer when this node starts leading a partition their follower replicates. */
+  private readonly leadingWaiters = new Map<number, Set<{ wake: () => void }>>();
 
   constructor(
     private readonly config: BrokerConfig,
@@ -150,6 +152,37 @@ export class ReplicaManager {
   /** A follower fetched from `fetchOffset`: its progress goes to the ISR machine, when this node leads. */
   followerFetched(local: LocalPartition, replicaId: number, fetchOffset: bigint): void {
     this.leaderOf(local)?.replicaFetched(replicaId, fetchOffset);
+  }
+
+  /** Whether this node leads a partition `replicaId` replicates that is not in `requested`. */
+  leadsUnrequested(replicaId: number, requested: ReadonlySet<LocalPartition>): boolean {
+    for (const key of this.leaders.keys()) {
+      const local = this.partitions.get(key);
+      if (local !== undefined && !requested.has(local) && local.image.replicas.includes(replicaId))
+        return true;
+    }
+    return false;
+  }
+
+  /** Calls `wake` once, when this node starts leading a partition `replicaId` replicates; returns a cancel. */
+  onceLeadingFor(replicaId: number, wake: () => void): () => void {
+    let waiting = this.leadingWaiters.get(replicaId);
+    if (waiting === undefined) {
+      waiting = new Set();
+      this.leadingWaiters.set(replicaId, waiting);
+    }
+    const entry = { wake };
+    waiting.add(entry);
+    return () => waiting.delete(entry);
+  }
+
+  private startedLeading(local: LocalPartition): void {
+    for (const replicaId of local.image.replicas) {
+      const waiting = this.leadingWaiters.get(replicaId);
+      if (waiting === undefined) continue;
+      this.leadingWaiters.delete(replicaId);
+      for (const entry of waiting) entry.wake();
+    }
   }
 
   /** Lets every ISR machine see time pass, so followers that stopped fetching leave the ISR. */
@@ -196,14 +229,30 @@ export class ReplicaManager {
   }
 
   async apply(changes: ImageChange[]): Promise<void> {
-    for (const change of changes) {
-      if (change.kind === "partition-changed") {
-        await this.open(change.topic, change.partition);
+    // The replicas a run of partition changes creates are opened side by side (a new topic's
+    // partitions are independent files); roles are then taken in the order the changes came.
+    let run: Array<Extract<ImageChange, { kind: "partition-changed" }>> = [];
+    const flush = async () => {
+      const latestOfEach = new Map(
+        run.map((change) => [partitionKey(change.topic.name, change.partition.partitionId), change]),
+      );
+      await Promise.all(
+        [...latestOfEach.values()].map((change) => this.open(change.topic, change.partition)),
+      );
+      for (const change of run) {
         const local = this.get(change.topic.name, change.partition.partitionId);
         if (local !== undefined && this.leadership !== null) await this.assumeRole(local);
       }
-      if (change.kind === "topic-removed") await this.remove(change.topic);
+      run = [];
+    };
+    for (const change of changes) {
+      if (change.kind === "partition-changed") run.push(change);
+      if (change.kind === "topic-removed") {
+        await flush();
+        await this.remove(change.topic);
+      }
     }
+    await flush();
   }
 
   /**
@@ -238,6 +287,7 @@ export class ReplicaManager {
           logger: this.logger,
         }),
       );
+      this.startedLeading(local);
       return;
     }
     if (current !== undefined) {

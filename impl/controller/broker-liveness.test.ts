@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { QuorumDescription, ReplicaDescription } from "../cluster/raft/describe-quorum.ts";
 import { type Logger, silentLogger } from "../log.ts";
-import { BrokerLiveness, brokerReconnectGraceMs } from "./broker-liveness.ts";
+import { BrokerLiveness, brokerNewControllerGraceMs, brokerReconnectGraceMs } from "./broker-liveness.ts";
 import {
   type ControllerFixture,
   capturingLogger,
@@ -135,6 +135,7 @@ describe("broker liveness on the controller", () => {
   it("gives every node a fresh session when it becomes the controller, and never fences itself", async () => {
     const cluster = livenessFixture([1, 2]);
     await cluster.liveness.check();
+    cluster.fetched(2);
     cluster.clock.nowMs += sessionTimeoutMs;
     await cluster.liveness.check();
     expect(fencedOf(cluster)).toEqual([]);
@@ -143,12 +144,36 @@ describe("broker liveness on the controller", () => {
     cluster.log.epoch = 2;
     cluster.clock.nowMs += 1;
     await cluster.liveness.check();
+    cluster.fetched(2);
     cluster.clock.nowMs += sessionTimeoutMs;
     await cluster.liveness.check();
     expect(fencedOf(cluster)).toEqual([]);
     cluster.clock.nowMs += 1;
     await cluster.liveness.check();
     expect(fencedOf(cluster)).toEqual([2]);
+  });
+
+  it("fences a node that does not fetch from a new controller within the grace after its election", async () => {
+    const { logger, lines } = capturingLogger();
+    const cluster = livenessFixture([1, 2, 3], logger);
+    await createTopic(cluster, "orders", [[2, 1, 3]]);
+    cluster.fetched(2);
+    cluster.fetched(3);
+    cluster.log.epoch = 2;
+    cluster.clock.nowMs += 1;
+    await cluster.liveness.check();
+    // Node 3 hears of the election and fetches; node 2 went down with the old controller.
+    cluster.fetched(3);
+    cluster.clock.nowMs += brokerNewControllerGraceMs - 1;
+    await cluster.liveness.check();
+    expect(fencedOf(cluster)).toEqual([]);
+
+    cluster.clock.nowMs += 1;
+    await cluster.liveness.check();
+    expect(fencedOf(cluster)).toEqual([2]);
+    expect(lines.map((line) => line.msg)).toContain(
+      `node fenced: no metadata fetch from this controller within ${brokerNewControllerGraceMs} ms of its election`,
+    );
   });
 
   it("unfences a fenced node once it fetches again and has caught up, electing it where no one leads", async () => {

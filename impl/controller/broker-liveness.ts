@@ -11,8 +11,11 @@
  * tail) first loses them, as Kafka handles an unclean shutdown.
  *
  * The controller's own node is always alive and caught up. A new controller
- * starts every node's session afresh before fencing anyone: it has not seen
- * their fetches yet. Times are the wall clock, as the quorum reports them.
+ * starts every node's session afresh: it has not seen their fetches yet. A
+ * node that does not fetch from it at all within brokerNewControllerGraceMs
+ * of its leadership is fenced then (it went down with the old controller,
+ * most likely); one that does keeps the full session. Times are the wall
+ * clock, as the quorum reports them.
  */
 import type { QuorumDescription, ReplicaDescription } from "../cluster/raft/describe-quorum.ts";
 import { RaftStoppedError } from "../cluster/raft/errors.ts";
@@ -32,6 +35,15 @@ export const brokerSessionTimeoutMsDefault = 9_000;
  * does, and its partitions should not wait out the whole session for it.
  */
 export const brokerReconnectGraceMs = 500;
+
+/**
+ * How long a new controller waits for a node's first metadata fetch in its
+ * leadership. A live node hears of the election (BeginQuorumEpoch, or a
+ * refused fetch naming the leader) and fetches within milliseconds; a node
+ * that went down with the old controller never does, and its partitions
+ * should not wait out a whole fresh session for it.
+ */
+export const brokerNewControllerGraceMs = 1_000;
 
 export interface BrokerLivenessOptions {
   nodeId: number;
@@ -53,11 +65,20 @@ export type LivenessAction =
       brokerId: number;
       brokerEpoch: bigint;
       lastFetchMs: number;
-      /** The session ran out, or the node's fetch connection closed and it did not come back. */
-      cause: "session" | "disconnected";
+      /**
+       * The session ran out, the node's fetch connection closed and it did not come back, or it
+       * never fetched from this controller after its election.
+       */
+      cause: "session" | "disconnected" | "not-following";
     }
   | { kind: "evict"; brokerId: number; brokerEpoch: bigint }
   | { kind: "unfence"; brokerId: number; brokerEpoch: bigint };
+
+const fenceMessages: Record<Extract<LivenessAction, { kind: "fence" }>["cause"], string> = {
+  session: "node fenced: no metadata fetch within its session",
+  disconnected: `node fenced: its fetch connection closed and it did not fetch again within ${brokerReconnectGraceMs} ms`,
+  "not-following": `node fenced: no metadata fetch from this controller within ${brokerNewControllerGraceMs} ms of its election`,
+};
 
 export class BrokerLiveness {
   /** This leadership's epoch and when it began: every node's session starts no earlier. */
@@ -156,6 +177,9 @@ export class BrokerLiveness {
         if (nowMs - Math.max(lastFetchMs, sessionStartMs) > this.options.sessionTimeoutMs) {
           return { kind: "fence", brokerId, brokerEpoch, lastFetchMs, cause: "session" };
         }
+        if (lastFetchMs < sessionStartMs && nowMs - sessionStartMs >= brokerNewControllerGraceMs) {
+          return { kind: "fence", brokerId, brokerEpoch, lastFetchMs, cause: "not-following" };
+        }
         const disconnectedAtMs = this.disconnectedAtMs.get(brokerId);
         if (
           disconnectedAtMs !== undefined &&
@@ -238,9 +262,7 @@ export class BrokerLiveness {
       case "fence":
         this.options.logger.info(
           { ...logged, lastFetchMs: action.lastFetchMs, sessionTimeoutMs: this.options.sessionTimeoutMs },
-          action.cause === "session"
-            ? "node fenced: no metadata fetch within its session"
-            : `node fenced: its fetch connection closed and it did not fetch again within ${brokerReconnectGraceMs} ms`,
+          fenceMessages[action.cause],
         );
         break;
       case "evict":

@@ -23,8 +23,19 @@ import {
   LeaderAnswerError,
   type LeaderRequests,
 } from "./leader-requests.ts";
-import { networkBackoffMs, type ReplicaFetcherSettings } from "./replica-fetcher-settings.ts";
+import {
+  catchUpBackoffMs,
+  networkBackoffMs,
+  type ReplicaFetcherSettings,
+} from "./replica-fetcher-settings.ts";
 import { followerTruncation } from "./truncation.ts";
+
+/** Refusals that mean the leader's metadata is behind this node's: it will know soon. */
+const leaderBehindErrors: ReadonlySet<number> = new Set([
+  ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+  ErrorCode.UNKNOWN_TOPIC_ID,
+  ErrorCode.UNKNOWN_LEADER_EPOCH,
+]);
 
 /** What a session needs from the fetchers that own it. */
 export interface SessionHost {
@@ -172,10 +183,14 @@ export class LeaderSession {
     });
   }
 
-  private delay(partition: FollowedPartition, why: string): void {
-    partition.delayedUntilMs = this.nowMs + this.host.settings.errorBackoffMs;
+  private delay(
+    partition: FollowedPartition,
+    why: string,
+    pauseMs = this.host.settings.errorBackoffMs,
+  ): void {
+    partition.delayedUntilMs = this.nowMs + pauseMs;
     this.host.logger.debug(
-      { partition: partition.name, leader: this.leaderId, why },
+      { partition: partition.name, leader: this.leaderId, why, pauseMs },
       "partition fetch paused",
     );
   }
@@ -186,7 +201,18 @@ export class LeaderSession {
       this.host.stop(asked.partition, asked.generation, errorName(errorCode));
       return;
     }
-    // UNKNOWN_LEADER_EPOCH: the leader has not applied the change yet; unknown topics may be being created.
+    if (leaderBehindErrors.has(errorCode)) {
+      // The leader has not applied the metadata this node has (the topic is new to it, or the epoch):
+      // it catches up within milliseconds, so the follower asks again soon, backing off towards
+      // replica.fetch.backoff.ms only if it does not.
+      asked.partition.leaderBehindRefusals++;
+      this.delay(
+        asked.partition,
+        errorName(errorCode),
+        catchUpBackoffMs(this.host.settings, asked.partition.leaderBehindRefusals),
+      );
+      return;
+    }
     this.delay(asked.partition, errorName(errorCode));
   }
 
@@ -296,6 +322,7 @@ export class LeaderSession {
       );
       return;
     }
+    partition.leaderBehindRefusals = 0;
     const outcome = await partition.append(answer.records, answer.highWatermark, generation);
     if (outcome.kind === "busy") this.delay(partition, "the group commit queue is full");
     if (outcome.kind === "failed") this.host.stop(partition, generation, "append refused", outcome.error);

@@ -33,6 +33,8 @@ export class FollowedPartition {
   truncatedInEpoch: number | null = null;
   /** Not fetched before this time (a pause after a retriable refusal). */
   delayedUntilMs = 0;
+  /** Refusals in a row meaning the leader's metadata is behind this node's (the pause grows with them). */
+  leaderBehindRefusals = 0;
   private work: Promise<void> = Promise.resolve();
 
   constructor(

@@ -35,6 +35,24 @@ export interface LeadershipView {
   };
 }
 
+/**
+ * The error for a partition this node does not host: NOT_LEADER_OR_FOLLOWER
+ * when the applied metadata has it (it is assigned elsewhere, or this node
+ * has applied it but not yet opened its replica, as right after a topic is
+ * created), as Kafka's ReplicaManager.getPartitionOrError answers; otherwise
+ * `unknownTopic` (UNKNOWN_TOPIC_OR_PARTITION, or UNKNOWN_TOPIC_ID by id).
+ */
+export function notHostedError(
+  topic: TopicImage | undefined,
+  partitionId: number,
+  unknownTopic: number = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+): number {
+  if (topic === undefined || internalTopicNames.has(topic.name)) return unknownTopic;
+  return topic.partitions.has(partitionId)
+    ? ErrorCode.NOT_LEADER_OR_FOLLOWER
+    : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+}
+
 /** -1 in a request's current_leader_epoch: the asker does not fence (Kafka's NO_PARTITION_LEADER_EPOCH). */
 const unfenced = -1;
 

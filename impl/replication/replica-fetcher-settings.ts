@@ -17,6 +17,13 @@ export interface ReplicaFetcherSettings {
   requestTimeoutMs: number;
   /** The pause of one partition after a retriable refusal from its leader (replica.fetch.backoff.ms). */
   errorBackoffMs: number;
+  /**
+   * The first pause of a partition whose leader has not yet applied the
+   * metadata this node has (UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_TOPIC_ID,
+   * UNKNOWN_LEADER_EPOCH, as right after a topic is created); it doubles on
+   * each such refusal in a row, up to errorBackoffMs.
+   */
+  catchUpBackoffMsInitial: number;
   /** The first pause of a leader's session after a failed request; it doubles on each failure in a row. */
   networkBackoffMsInitial: number;
   /** The longest pause after failed requests in a row. */
@@ -34,6 +41,7 @@ export const replicaFetcherDefaults: ReplicaFetcherSettings = {
   partitionBytesMax: 1024 * 1024,
   requestTimeoutMs: 30_000,
   errorBackoffMs: 1_000,
+  catchUpBackoffMsInitial: 10,
   networkBackoffMsInitial: 100,
   networkBackoffMsMax: 1_000,
   partitionsMax: 100_000,
@@ -54,6 +62,7 @@ export function resolveReplicaFetcherSettings(
     ["partitionBytesMax", 1],
     ["requestTimeoutMs", 1],
     ["errorBackoffMs", 0],
+    ["catchUpBackoffMsInitial", 0],
     ["networkBackoffMsInitial", 1],
     ["networkBackoffMsMax", 1],
     ["partitionsMax", 1],
@@ -70,8 +79,18 @@ export function resolveReplicaFetcherSettings(
   return settings;
 }
 
+/** `initialMs` doubled for each of `count` - 1 events in a row (at least one), at most `maxMs`. */
+function doubling(initialMs: number, maxMs: number, count: number): number {
+  const doublings = Math.min(Math.max(count - 1, 0), 30);
+  return Math.min(maxMs, initialMs * 2 ** doublings);
+}
+
 /** The pause after `failures` failed requests in a row (at least one): doubling, bounded. */
 export function networkBackoffMs(settings: ReplicaFetcherSettings, failures: number): number {
-  const doublings = Math.min(Math.max(failures - 1, 0), 30);
-  return Math.min(settings.networkBackoffMsMax, settings.networkBackoffMsInitial * 2 ** doublings);
+  return doubling(settings.networkBackoffMsInitial, settings.networkBackoffMsMax, failures);
+}
+
+/** The pause after `refusals` answers in a row saying the leader's metadata is behind: doubling, bounded. */
+export function catchUpBackoffMs(settings: ReplicaFetcherSettings, refusals: number): number {
+  return doubling(settings.catchUpBackoffMsInitial, settings.errorBackoffMs, refusals);
 }

@@ -23,6 +23,7 @@ import { Reader } from "../protocol/reader.ts";
 import type { InferInput } from "../protocol/schema.ts";
 import { capturingLogger, closeTestSchedulers, leaderBatch, replicated } from "../storage/test-support.ts";
 import { ReplicaFetchers } from "./replica-fetcher.ts";
+import { catchUpBackoffMs, resolveReplicaFetcherSettings } from "./replica-fetcher-settings.ts";
 import { hostedPartition, topicImage, topicName, withPartitions } from "./replication-test-support.ts";
 
 afterEach(closeTestSchedulers);
@@ -320,6 +321,60 @@ describe("ReplicaFetchers", () => {
       expect(fetchers.phaseOf(local)).toBe("fetching");
       expect(leader.fetches.length).toBeGreaterThanOrEqual(3);
     }));
+
+  it("asks again within milliseconds while the leader has not applied the topic yet, not after replica.fetch.backoff.ms", () =>
+    withPartitions(async (directory) => {
+      const leader = new ScriptedLeader();
+      const local = await followerWith(directory, [], 0);
+      const unknown = (errorCode: number): FetchPartitionAnswer => ({
+        partitionIndex: 0,
+        errorCode,
+        highWatermark: -1n,
+        abortedTransactions: null,
+        records: Buffer.alloc(0),
+      });
+      const script: Array<Answer<FetchPartitionAnswer>> = [
+        unknown(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION),
+        unknown(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION),
+        unknown(ErrorCode.UNKNOWN_LEADER_EPOCH),
+        {
+          partitionIndex: 0,
+          errorCode: 0,
+          highWatermark: 0n,
+          abortedTransactions: null,
+          records: batches(["a"], 0n, 3),
+        },
+      ];
+      leader.fetchAnswer = () =>
+        script.shift() ?? {
+          partitionIndex: 0,
+          errorCode: 0,
+          highWatermark: 3n,
+          abortedTransactions: null,
+          records: Buffer.alloc(0),
+        };
+      // A full backoff of a minute would outlast the test: only the catch-up pauses (1, 2, 4 ms) may apply.
+      const fetchers = new ReplicaFetchers({
+        nodeId: 2,
+        pool: leader,
+        logger: capturingLogger().logger,
+        settings: { ...settings, errorBackoffMs: 60_000, catchUpBackoffMsInitial: 1 },
+      });
+
+      fetchers.follow(local, 1, 3);
+      await waitFor("the batch", () => local.log.logEndOffset === 3n);
+      await fetchers.close();
+
+      expect(script).toHaveLength(0);
+      expect(fetchers.phaseOf(local)).toBe("fetching");
+    }));
+
+  it("backs off from a leader that stays behind by doubling pauses up to replica.fetch.backoff.ms", () => {
+    const resolved = resolveReplicaFetcherSettings({ catchUpBackoffMsInitial: 10, errorBackoffMs: 1000 });
+    expect([1, 2, 3, 4, 7, 8, 50].map((refusals) => catchUpBackoffMs(resolved, refusals))).toEqual([
+      10, 20, 40, 80, 640, 1000, 1000,
+    ]);
+  });
 
   it("stops, logging an error, when the leader sends batches that do not continue the log", () =>
     withPartitions(async (directory) => {

@@ -85,6 +85,7 @@ export class ReplicaFetchers implements SessionHost {
     current.leaderId = leaderId;
     current.leaderEpoch = leaderEpoch;
     current.delayedUntilMs = 0;
+    current.leaderBehindRefusals = 0;
     const truncated = current.truncatedInEpoch !== null && current.truncatedInEpoch >= leaderEpoch;
     current.phase = truncated ? "fetching" : "truncating";
     this.join(current);

@@ -110,7 +110,30 @@ export class NodeRoles implements ReplicaFetchServices {
       followerFetched: (_local, replicaId, fetchOffset) => {
         this.positions.push({ replicaId, fetchOffset });
       },
+      leadsUnrequested: (replicaId, requested) =>
+        this.partitions.some(
+          (local) =>
+            this.replicas.leaderOf(local) !== undefined &&
+            local.image.replicas.includes(replicaId) &&
+            !requested.has(local),
+        ),
+      onceLeadingFor: (replicaId, wake) => {
+        const entry = { replicaId, wake };
+        this.leadingWaiters.add(entry);
+        return () => this.leadingWaiters.delete(entry);
+      },
     };
+  }
+
+  private readonly leadingWaiters = new Set<{ replicaId: number; wake: () => void }>();
+
+  /** This node now leads `local` (already in `partitions`): held fetches of its replicas are woken. */
+  startedLeading(local: LocalPartition): void {
+    for (const entry of [...this.leadingWaiters]) {
+      if (!local.image.replicas.includes(entry.replicaId)) continue;
+      this.leadingWaiters.delete(entry);
+      entry.wake();
+    }
   }
 
   reserveWaitingFetch(): boolean {

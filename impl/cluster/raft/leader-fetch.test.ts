@@ -108,6 +108,26 @@ describe("handleFetch on the leader", () => {
     expect(cluster.clock.nowMs()).toBe(400);
   });
 
+  it("answers at once a replica at the log end that was not sent the current high watermark", async () => {
+    const { leader } = await leaderOfEpoch2();
+    // The replica's last answer carried high watermark 4; the leader then appended and committed d.
+    await leader.handleFetch(fetch({ fetchOffset: 2, lastFetchedEpoch: 1 }));
+    await leader.append([text("d")]);
+    await cluster.settle();
+    let answer: FetchResponse | null = null;
+    leader.handleFetch(fetch({ fetchOffset: 5, lastFetchedEpoch: 2 })).then((a) => (answer = a));
+    await cluster.settle();
+    expect(summary(answer!)).toMatchObject({ errorName: "NONE", records: [], highWatermark: 5 });
+    expect(cluster.clock.nowMs()).toBe(0);
+    // Once told, the replica's next fetch at the end is held for the wait.
+    let next: FetchResponse | null = null;
+    leader.handleFetch(fetch({ fetchOffset: 5, lastFetchedEpoch: 2 })).then((a) => (next = a));
+    await cluster.advance(499);
+    expect(next).toBeNull();
+    await cluster.advance(1);
+    expect(summary(next!)).toMatchObject({ errorName: "NONE", records: [], highWatermark: 5 });
+  });
+
   it("answers a held fetch with nothing once its wait runs out", async () => {
     const { leader } = await leaderOfEpoch2();
     let answer: FetchResponse | null = null;

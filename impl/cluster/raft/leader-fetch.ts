@@ -5,9 +5,10 @@
  * answered with the diverging epoch and its end (nothing recorded, since it
  * says nothing of the replica's progress); otherwise the replica's progress is
  * stepped (replica.fetched) and the answer carries the entries from the fetch
- * offset and the high watermark. A fetch with nothing new is held (the long
- * poll) until the leader appends, its high watermark moves, its leadership
- * ends, or the wait runs out.
+ * offset and the high watermark. A fetch with nothing new (no entries, and
+ * no high watermark the replica was not sent yet) is held (the long poll)
+ * until the leader appends, its high watermark moves, its leadership ends,
+ * or the wait runs out.
  */
 import { fetchDivergence } from "../../../machines/log-divergence.ts";
 import type { ScheduledTask } from "./clock.ts";
@@ -31,6 +32,8 @@ export interface ReplicaTimes {
 export class LeaderFetches {
   private held = new Set<HeldFetch>();
   private times = new Map<number, ReplicaTimes>();
+  /** The high watermark in the last answer to each replica in this leadership. */
+  private sentHighWatermarks = new Map<number, number>();
 
   constructor(private readonly core: RaftCore) {}
 
@@ -103,6 +106,7 @@ export class LeaderFetches {
   /** This leadership began: no replica has fetched in it yet. */
   leadershipStarted(): void {
     this.times.clear();
+    this.sentHighWatermarks.clear();
   }
 
   /** The leader's log now ends at `endOffset`: held fetches below it have entries to take. */
@@ -141,10 +145,17 @@ export class LeaderFetches {
   ): Promise<void> {
     const built = await this.build(request, epoch);
     const waitMs = Math.min(request.maxWaitMs, this.core.settings.fetchMaxWaitMs);
+    // The replica must hear of a high watermark it was not sent yet: one that moved while its
+    // fetch was on the way (another voter's fetch committed the entries it just appended)
+    // would otherwise reach it, and let it apply them, only when the wait runs out.
+    const sentBefore = this.sentHighWatermarks.get(request.replicaId);
     const nothingNew =
-      built.errorName === "NONE" && built.records.length === 0 && built.highWatermark === highWatermarkBefore;
+      built.errorName === "NONE" &&
+      built.records.length === 0 &&
+      built.highWatermark === highWatermarkBefore &&
+      (sentBefore === undefined || built.highWatermark <= sentBefore);
     if (!nothingNew || waitMs <= 0 || this.held.size >= this.core.settings.waitingFetchesMax) {
-      reply.resolve(built);
+      this.answer(request, reply, built);
       return;
     }
     const held: HeldFetch = {
@@ -159,7 +170,15 @@ export class LeaderFetches {
   private release(held: HeldFetch): void {
     if (!this.held.delete(held)) return;
     held.timer.cancel();
-    this.build(held.request, held.epoch).then(held.answer.resolve, held.answer.reject);
+    this.build(held.request, held.epoch).then(
+      (built) => this.answer(held.request, held.answer, built),
+      held.answer.reject,
+    );
+  }
+
+  private answer(request: FetchRequest, reply: HeldFetch["answer"], built: FetchResponse): void {
+    if (built.errorName === "NONE") this.sentHighWatermarks.set(request.replicaId, built.highWatermark);
+    reply.resolve(built);
   }
 
   /** The answer as of now: entries from the fetch offset, or a refusal if this leadership is over. */

@@ -85,8 +85,9 @@ export interface RaftNodeOptions {
   highWatermark?: number;
   /**
    * The high watermark moved: entries below it are committed, apply them in
-   * order. Awaited, in order with every other effect; it must not await this
-   * node's own methods (they wait for the effects, which wait for it).
+   * order. Awaited, in order with every other effect, so a slow applier holds
+   * up the node: one with real work to do queues it and returns. It must not
+   * await this node's own methods (they wait for the effects, which wait for it).
    */
   onCommitted?: (highWatermark: number) => void | Promise<void>;
   /**

@@ -19,6 +19,7 @@ import { internalTopicNames } from "../../metadata/internal-topics.ts";
 import type { fetchApi } from "../../protocol/apis/fetch.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
 import type { InferInput } from "../../protocol/schema.ts";
+import { notHostedError } from "../../replication/leadership.ts";
 import type { Handler } from "../dispatcher.ts";
 import { leaderEpochError } from "./leader-epoch.ts";
 import {
@@ -76,9 +77,9 @@ async function readRound(services: BrokerServices, request: Request, version: nu
       const local = topic ? services.replicas.get(topic.name, index) : undefined;
       if (!local) {
         hasError = true;
-        const missing =
-          version >= 13 && !topic ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-        partitions.push(partitionError(index, missing));
+        const unknownTopic =
+          version >= 13 ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+        partitions.push(partitionError(index, notHostedError(topic, index, unknownTopic)));
         continue;
       }
       const image = local.image;

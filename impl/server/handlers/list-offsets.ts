@@ -9,6 +9,7 @@ import { internalTopicNames } from "../../metadata/internal-topics.ts";
 import type { listOffsetsApi } from "../../protocol/apis/list-offsets.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
 import type { InferInput } from "../../protocol/schema.ts";
+import { notHostedError } from "../../replication/leadership.ts";
 import type { Handler } from "../dispatcher.ts";
 import { leaderEpochError } from "./leader-epoch.ts";
 
@@ -61,7 +62,7 @@ export function listOffsetsHandler(services: BrokerServices): Handler<Request, R
               offset: -1n,
               leaderEpoch: -1,
             });
-            if (!local) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+            if (!local) return fail(notHostedError(services.image.topicsByName.get(topic.name), index));
             const image = local.image;
             if (image.leader !== services.config.nodeId) return fail(ErrorCode.NOT_LEADER_OR_FOLLOWER);
             const epochProblem = leaderEpochError(partition.currentLeaderEpoch, image.leaderEpoch);

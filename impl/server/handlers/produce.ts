@@ -16,6 +16,7 @@ import type { produceApi } from "../../protocol/apis/produce.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
 import { type BatchProblem, isBatchProblem, validateProducedBatches } from "../../protocol/record-batch.ts";
 import type { InferInput } from "../../protocol/schema.ts";
+import { notHostedError } from "../../replication/leadership.ts";
 import type { Handler } from "../dispatcher.ts";
 
 type Request = ReturnType<typeof produceApi.request.read>;
@@ -37,13 +38,12 @@ function failed(index: number, errorCode: number, errorMessage: string | null = 
 /** Checks one partition and appends it; returns the answer, or a promise of it once durable. */
 function appendPartition(
   services: BrokerServices,
-  local: LocalPartition | undefined,
+  local: LocalPartition,
   index: number,
   records: Buffer | null,
   acks: number,
   timeoutMs: number,
 ): PartitionResponse | Promise<PartitionResponse> {
-  if (!local) return failed(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   const partition = local.image;
   if (partition.leader !== services.config.nodeId) return failed(index, ErrorCode.NOT_LEADER_OR_FOLLOWER);
   if (records === null || records.length === 0) return failed(index, ErrorCode.CORRUPT_MESSAGE, "no records");
@@ -123,7 +123,13 @@ export function produceHandler(services: BrokerServices): Handler<Request, Respo
           : services.replicas.get(topic.name, data.index);
         // Backpressure: a full group-commit queue delays this request (and so
         // the connection's next ones) instead of refusing it or growing the queue.
-        if (local && data.records) await local.log.waitForAppendRoom(data.records.length);
+        if (!local) {
+          partitionResponses.push(
+            failed(data.index, notHostedError(services.image.topicsByName.get(topic.name), data.index)),
+          );
+          continue;
+        }
+        if (data.records) await local.log.waitForAppendRoom(data.records.length);
         partitionResponses.push(
           appendPartition(services, local, data.index, data.records, acks, request.timeoutMs),
         );

@@ -1,3 +1,4 @@
+import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { BrokerImage } from "../../metadata/image.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
@@ -14,6 +15,11 @@ import { batchOf, batchOffsets, closeTestSchedulers } from "../../storage/test-s
 import { answerReplicaFetch } from "./replica-fetch.ts";
 
 afterEach(closeTestSchedulers);
+
+/** A second topic led by node 1 with the same replicas as "orders". */
+function secondTopic() {
+  return { ...topicImage(), name: "payments", topicId: "fedcba9876543210fedcba9876543210" };
+}
 
 /** Node 1 leads partition 0 of "orders" in epoch 3; the follower is node 2. */
 async function leader(directory: string, brokers: BrokerImage[] = []) {
@@ -227,6 +233,36 @@ describe("a follower's fetch with nothing new", () => {
       const answer = await held;
 
       expect(answer.highWatermark).toBe(3n);
+      expect(answer.records!.length).toBe(0);
+    }));
+
+  it("is answered once this node starts leading another partition the follower replicates", () =>
+    withPartitions(async (directory) => {
+      const { local, roles } = await leader(directory);
+      await leaderAppends(local, 3, ["a"]);
+
+      const held = fetchOne(roles, { fetchOffset: 3n, lastFetchedEpoch: 3 }, { maxWaitMs: 60_000 });
+      await parked(roles);
+      const payments = await hostedPartition(path.join(directory, "payments"), secondTopic());
+      roles.partitions.push(payments);
+      roles.startedLeading(payments);
+      const answer = await held;
+
+      expect(answer.errorCode).toBe(ErrorCode.NONE);
+      expect(answer.records!.length).toBe(0);
+      expect(roles.waitingFetches).toBe(0);
+    }));
+
+  it("is held only briefly when it leaves out a partition this node leads for the follower", () =>
+    withPartitions(async (directory) => {
+      const { local, roles } = await leader(directory);
+      roles.partitions.push(await hostedPartition(path.join(directory, "payments"), secondTopic()));
+      await leaderAppends(local, 3, ["a"]);
+
+      // The follower has not applied "payments" yet; a minute's hold would outlast the test.
+      const answer = await fetchOne(roles, { fetchOffset: 3n, lastFetchedEpoch: 3 }, { maxWaitMs: 60_000 });
+
+      expect(answer.errorCode).toBe(ErrorCode.NONE);
       expect(answer.records!.length).toBe(0);
     }));
 

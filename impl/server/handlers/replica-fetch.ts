@@ -46,10 +46,21 @@ export interface ReplicaFetchServices extends LeadershipView {
   replicas: LeadershipView["replicas"] & {
     /** Hands a follower's fetch position to the partition's ISR machine. */
     followerFetched(local: LocalPartition, replicaId: number, fetchOffset: bigint): void;
+    /** Whether this node leads a partition `replicaId` replicates that is not in `requested`. */
+    leadsUnrequested(replicaId: number, requested: ReadonlySet<LocalPartition>): boolean;
+    /** Calls `wake` once, when this node starts leading a partition `replicaId` replicates; returns a cancel. */
+    onceLeadingFor(replicaId: number, wake: () => void): () => void;
   };
   reserveWaitingFetch(): boolean;
   releaseWaitingFetch(): void;
 }
+
+/**
+ * How long a fetch is held that leaves out a partition this node leads for
+ * the follower: its metadata is a moment behind, and its next fetch, with the
+ * partition, should not wait replica.fetch.wait.max.ms.
+ */
+const followerBehindHoldMs = 10;
 
 /** Topics are named up to v12 and by id from v13. */
 const firstVersionById = 13;
@@ -190,7 +201,12 @@ async function readRound(
 }
 
 /** Resolves once a watched log grows or a watched high watermark moves, or after `waitMs`. */
-function nextChange(round: Round, waitMs: number): Promise<void> {
+function nextChange(
+  services: ReplicaFetchServices,
+  replicaId: number,
+  round: Round,
+  waitMs: number,
+): Promise<void> {
   return new Promise<void>((resolve) => {
     const cancels: Array<() => void> = [];
     const finish = () => {
@@ -199,6 +215,8 @@ function nextChange(round: Round, waitMs: number): Promise<void> {
       resolve();
     };
     const timer = setTimeout(finish, waitMs);
+    // A partition this follower replicates now led here: answer, so its next fetch can include it.
+    cancels.push(services.replicas.onceLeadingFor(replicaId, finish));
     for (const { partitions } of round.topics) {
       for (const { watched } of partitions) {
         if (watched === null) continue;
@@ -214,6 +232,15 @@ function nextChange(round: Round, waitMs: number): Promise<void> {
       }
     }
   });
+}
+
+/** The partitions a round read as their leader, for the follower-behind check. */
+function watchedPartitions(round: Round): Set<LocalPartition> {
+  const partitions = new Set<LocalPartition>();
+  for (const topic of round.topics) {
+    for (const { watched } of topic.partitions) if (watched !== null) partitions.add(watched.local);
+  }
+  return partitions;
 }
 
 function highWatermarksMoved(before: Round, after: Round): boolean {
@@ -270,20 +297,32 @@ export async function answerReplicaFetch(
   version: number,
   replicaId: number,
 ): Promise<Response> {
-  const deadline = Date.now() + Math.max(0, request.maxWaitMs);
+  const receivedMs = Date.now();
   const first = await readRound(services, request, version, replicaId, true);
-  if (first.answerNow || first.bytes >= request.minBytes || deadline <= Date.now()) {
+  if (first.answerNow || first.bytes >= request.minBytes || request.maxWaitMs <= 0) {
     return respond(services, first, version);
   }
+  // A follower that leaves out a partition this node leads for it has not applied that
+  // leadership yet (or not taken it up): held for long, its next fetch, the one that
+  // starts replicating the partition, would wait as long.
+  const followerBehind = services.replicas.leadsUnrequested(replicaId, watchedPartitions(first));
+  const deadline =
+    receivedMs + (followerBehind ? Math.min(request.maxWaitMs, followerBehindHoldMs) : request.maxWaitMs);
+  if (deadline <= Date.now()) return respond(services, first, version);
   if (!services.reserveWaitingFetch()) return respond(services, first, version);
   try {
     let round = first;
     for (;;) {
       const remainingMs = deadline - Date.now();
       if (remainingMs <= 0) return respond(services, round, version);
-      await nextChange(round, remainingMs);
+      await nextChange(services, replicaId, round, remainingMs);
       round = await readRound(services, request, version, replicaId, false);
-      if (round.answerNow || round.bytes >= request.minBytes || highWatermarksMoved(first, round)) {
+      if (
+        round.answerNow ||
+        round.bytes >= request.minBytes ||
+        highWatermarksMoved(first, round) ||
+        services.replicas.leadsUnrequested(replicaId, watchedPartitions(round))
+      ) {
         return respond(services, round, version);
       }
     }
