@@ -50,30 +50,34 @@ function machineBusySeconds(): number {
 export interface CpuSample {
   atMs: number;
   brokerSeconds: number;
+  /** The other nodes of a cluster together (the followers of the partition written to); 0 with one node. */
+  followersSeconds: number;
   benchSeconds: number;
   machineSeconds: number;
 }
 
-export function sampleCpu(brokerPid: number): CpuSample {
+export function sampleCpu(brokerPid: number, followerPids: readonly number[] = []): CpuSample {
   const own = process.cpuUsage();
   return {
     atMs: performance.now(),
     brokerSeconds: processCpuSeconds(brokerPid),
+    followersSeconds: followerPids.reduce((sum, pid) => sum + processCpuSeconds(pid), 0),
     benchSeconds: (own.user + own.system) / 1e6,
     machineSeconds: machineBusySeconds(),
   };
 }
 
-/** Share of one core each process used between two samples, in percent. */
+/** Share of one core each process (the followers together) used between two samples, in percent. */
 export function cpuPercent(
   start: CpuSample,
   end: CpuSample,
-): { broker: number; bench: number; other: number } {
+): { broker: number; followers: number; bench: number; other: number } {
   const wallSeconds = (end.atMs - start.atMs) / 1000;
   const percent = (seconds: number) => (seconds / wallSeconds) * 100;
   const broker = percent(end.brokerSeconds - start.brokerSeconds);
+  const followers = percent(end.followersSeconds - start.followersSeconds);
   const bench = percent(end.benchSeconds - start.benchSeconds);
   // Kernel work done on the processes' behalf outside their own accounting (softirq) lands here too.
-  const other = Math.max(0, percent(end.machineSeconds - start.machineSeconds) - broker - bench);
-  return { broker, bench, other };
+  const other = Math.max(0, percent(end.machineSeconds - start.machineSeconds) - broker - followers - bench);
+  return { broker, followers, bench, other };
 }

@@ -36,7 +36,18 @@ export interface BrokerTarget {
   host: string;
   port: number;
   pid: number;
+  /** On a cluster: the processes of the partition's followers, whose CPU is reported beside the leader's. */
+  followerPids?: readonly number[];
 }
+
+/** What CreateTopics asks for: a count and a factor, or (with both at -1) explicit replica lists. */
+export interface TopicShape {
+  numPartitions: number;
+  replicationFactor: number;
+  assignments: Array<{ partitionIndex: number; brokerIds: number[] }>;
+}
+
+const singleReplica: TopicShape = { numPartitions: 1, replicationFactor: 1, assignments: [] };
 
 export interface ProduceResult {
   testCase: ProduceCase;
@@ -46,6 +57,8 @@ export interface ProduceResult {
   megabytesPerSecond: number;
   latency: LatencySummary;
   brokerCpuPercent: number;
+  /** The followers together, or null with one node. */
+  followersCpuPercent: number | null;
   benchCpuPercent: number;
   /** Every other process on the machine, plus kernel work not charged to either of the two. */
   otherCpuPercent: number;
@@ -59,31 +72,51 @@ export function describeCase(testCase: ProduceCase): string {
   return `${size}, acks=${testCase.acks === -1 ? "all" : testCase.acks}, ${testCase.recordsPerRequest} rec/req, ${testCase.connections}×${testCase.inFlightPerConnection} in flight`;
 }
 
-export async function createTopic(target: BrokerTarget, name: string): Promise<void> {
+export function createTopicsBody(name: string, shape: TopicShape, validateOnly = false): Buffer {
+  return encodeRequest(createTopicsApi, createTopicsVersion, {
+    topics: [{ name, ...shape, configs: [] }],
+    timeoutMs: brokerTimeoutMs,
+    validateOnly,
+  }).toBuffer();
+}
+
+/** The first error a CreateTopics response reports, or null when every topic was created. */
+export function createTopicsError(reader: Reader): string | null {
+  const response = createTopicsApi.response.read(
+    reader,
+    contextFor(createTopicsApi, createTopicsVersion),
+    false,
+  );
+  for (const topic of response.topics) {
+    if (topic.errorCode !== 0) {
+      return `CreateTopics ${topic.name}: ${errorName(topic.errorCode)} ${topic.errorMessage ?? ""}`.trim();
+    }
+  }
+  return null;
+}
+
+export async function sendCreateTopics(connection: PipelinedConnection, body: Buffer): Promise<Reader> {
+  return connection.send(createTopicsApi, createTopicsVersion, body);
+}
+
+export async function createTopic(
+  target: Pick<BrokerTarget, "host" | "port">,
+  name: string,
+  shape: TopicShape = singleReplica,
+): Promise<void> {
   const connection = await PipelinedConnection.connect(target.host, target.port);
   try {
-    const body = encodeRequest(createTopicsApi, createTopicsVersion, {
-      topics: [{ name, numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }],
-      timeoutMs: brokerTimeoutMs,
-      validateOnly: false,
-    }).toBuffer();
-    const reader = await connection.send(createTopicsApi, createTopicsVersion, body);
-    const response = createTopicsApi.response.read(
-      reader,
-      contextFor(createTopicsApi, createTopicsVersion),
-      false,
-    );
-    for (const topic of response.topics) {
-      if (topic.errorCode !== 0) {
-        throw new Error(`CreateTopics ${name}: ${errorName(topic.errorCode)} ${topic.errorMessage ?? ""}`);
-      }
-    }
+    const error = createTopicsError(await sendCreateTopics(connection, createTopicsBody(name, shape)));
+    if (error !== null) throw new Error(error);
   } finally {
     connection.close();
   }
 }
 
-function produceBody(topic: string, testCase: ProduceCase): Buffer {
+export function produceBody(
+  topic: string,
+  testCase: Pick<ProduceCase, "messageBytes" | "acks" | "recordsPerRequest">,
+): Buffer {
   // Random values, so that nothing on the way (a compressing filesystem or disk) makes them cheaper than real data.
   const records = Array.from({ length: testCase.recordsPerRequest }, () => ({
     value: randomBytes(testCase.messageBytes),
@@ -97,7 +130,7 @@ function produceBody(topic: string, testCase: ProduceCase): Buffer {
 }
 
 /** The first error a produce response reports, or null when every partition succeeded. */
-function produceError(reader: Reader): string | null {
+export function produceError(reader: Reader): string | null {
   const response = decodeResponse(produceApi, produceVersion, reader.buffer.subarray(reader.offset));
   for (const topic of response.responses) {
     for (const partition of topic.partitionResponses) {
@@ -126,14 +159,15 @@ export async function runProduceCase(
   const measureEndMs = measureStartMs + timing.measureMs;
   let acknowledgedMessages = 0;
   let failure: string | null = null;
-  let cpuStart = sampleCpu(target.pid);
+  const followerPids = target.followerPids ?? [];
+  let cpuStart = sampleCpu(target.pid, followerPids);
   let cpuEnd: CpuSample | null = null;
   // Timers rather than the response path take the samples, so that they fall on the window's edges.
   const cpuStartTimer = setTimeout(() => {
-    cpuStart = sampleCpu(target.pid);
+    cpuStart = sampleCpu(target.pid, followerPids);
   }, timing.warmupMs);
   const cpuEndTimer = setTimeout(() => {
-    cpuEnd = sampleCpu(target.pid);
+    cpuEnd = sampleCpu(target.pid, followerPids);
   }, timing.warmupMs + timing.measureMs);
 
   let finish!: () => void;
@@ -198,7 +232,7 @@ export async function runProduceCase(
   for (const connection of connections) connection.close();
 
   const measuredSeconds = timing.measureMs / 1000;
-  const cpu = cpuPercent(cpuStart, cpuEnd ?? sampleCpu(target.pid));
+  const cpu = cpuPercent(cpuStart, cpuEnd ?? sampleCpu(target.pid, followerPids));
   return {
     testCase,
     requestBytes: body.length,
@@ -207,6 +241,7 @@ export async function runProduceCase(
     megabytesPerSecond: (acknowledgedMessages * testCase.messageBytes) / measuredSeconds / 1e6,
     latency: summarise(histogram),
     brokerCpuPercent: cpu.broker,
+    followersCpuPercent: target.followerPids === undefined ? null : cpu.followers,
     benchCpuPercent: cpu.bench,
     otherCpuPercent: cpu.other,
     failure,

@@ -2,6 +2,8 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import os from "node:os";
+import type { RequestLatencyResult } from "./cluster.ts";
+import type { FailoverResult } from "./failover.ts";
 import type { FdatasyncResult, ThroughputResult } from "./machine-limits.ts";
 import { describeCase, type ProduceResult } from "./produce.ts";
 
@@ -84,25 +86,29 @@ export function produceSection(results: ProduceResult[]): string {
     disturbed.length === 0
       ? ""
       : `\n\n**Warning:** other processes used more than ${otherCpuPercentWarning} % of a core during ${disturbed.length} of these cases; rerun on a quiet machine before trusting them.`;
+  const replicated = results.some((result) => result.followersCpuPercent !== null);
+  const headers = [
+    "case",
+    "request",
+    "msg/s",
+    "MB/s",
+    "p50 ms",
+    "p99 ms",
+    "p99.9 ms",
+    "max ms",
+    "broker CPU",
+    ...(replicated ? ["followers CPU"] : []),
+    "bench CPU",
+    "other CPU",
+  ];
   const table = markdownTable(
-    [
-      "case",
-      "request",
-      "msg/s",
-      "MB/s",
-      "p50 ms",
-      "p99 ms",
-      "p99.9 ms",
-      "max ms",
-      "broker CPU",
-      "bench CPU",
-      "other CPU",
-    ],
+    headers,
     results.map((result) => {
       const name = describeCase(result.testCase);
       const request = `${figure(result.requestBytes / 1000)} kB`;
-      if (result.failure !== null)
-        return [name, request, `FAILED: ${result.failure}`, "", "", "", "", "", "", "", ""];
+      if (result.failure !== null) {
+        return [name, request, `FAILED: ${result.failure}`, ...headers.slice(3).map(() => "")];
+      }
       const { latency } = result;
       return [
         name,
@@ -114,10 +120,153 @@ export function produceSection(results: ProduceResult[]): string {
         figure(latency.p999Ms),
         figure(latency.maxMs),
         `${figure(result.brokerCpuPercent)} %`,
+        ...(replicated ? [`${figure(result.followersCpuPercent ?? Number.NaN)} %`] : []),
         `${figure(result.benchCpuPercent)} %`,
         `${figure(result.otherCpuPercent)} %`,
       ];
     }),
   );
   return table + warning;
+}
+
+function targetVerdict(met: boolean[]): string {
+  return met.every(Boolean) ? "met" : "**not met**";
+}
+
+/** Request latencies against targets; a row without a target for p99 is judged on p50 alone. */
+export function requestLatencySection(
+  results: RequestLatencyResult[],
+  target: { p50Ms: number; p99Ms: number | null },
+): string {
+  const targetText = `p50 ≤ ${target.p50Ms} ms${target.p99Ms === null ? "" : `, p99 ≤ ${target.p99Ms} ms`}`;
+  return markdownTable(
+    ["request", "node", "requests", "p50 ms", "p99 ms", "p99.9 ms", "max ms", "target", "met"],
+    results.map((result) => {
+      const node = `${result.nodeId}${result.controller ? " (controller)" : ""}`;
+      const { latency } = result;
+      const figures = [
+        String(latency.count),
+        figure(latency.p50Ms),
+        figure(latency.p99Ms),
+        figure(latency.p999Ms),
+        figure(latency.maxMs),
+      ];
+      if (result.failure !== null) {
+        return [result.label, node, ...figures, targetText, `FAILED: ${result.failure}`];
+      }
+      const met = [
+        latency.p50Ms <= target.p50Ms,
+        ...(target.p99Ms === null ? [] : [latency.p99Ms <= target.p99Ms]),
+      ];
+      return [result.label, node, ...figures, targetText, targetVerdict(met)];
+    }),
+  );
+}
+
+/** The same acks=all case shapes against one node and against the leader of three replicas. */
+export function comparisonSection(single: ProduceResult[], replicated: ProduceResult[]): string {
+  const rows = single.flatMap((one) => {
+    const three = replicated.find((result) => describeCase(result.testCase) === describeCase(one.testCase));
+    if (three === undefined) return [];
+    const cell = (result: ProduceResult, value: number) =>
+      result.failure === null ? figure(value) : "failed";
+    return [
+      [
+        describeCase(one.testCase),
+        cell(one, one.messagesPerSecond),
+        cell(three, three.messagesPerSecond),
+        cell(one, one.latency.p50Ms),
+        cell(three, three.latency.p50Ms),
+        cell(one, one.latency.p99Ms),
+        cell(three, three.latency.p99Ms),
+      ],
+    ];
+  });
+  return markdownTable(
+    [
+      "case",
+      "1 node msg/s",
+      "3 nodes msg/s",
+      "1 node p50 ms",
+      "3 nodes p50 ms",
+      "1 node p99 ms",
+      "3 nodes p99 ms",
+    ],
+    rows,
+  );
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((left, right) => left - right);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+const failoverKindNames: Record<FailoverResult["kind"], string> = {
+  leader: "leader, not the controller",
+  "controller-and-leader": "controller and leader",
+};
+
+/** Each run, then the median of each kind against the target. */
+export function failoverSection(results: FailoverResult[], targetMs: number): string {
+  const milliseconds = (value: number | null) => (value === null ? "n/a" : figure(value));
+  const runs = markdownTable(
+    [
+      "killed",
+      "node",
+      "new leader",
+      "kill → acks=all produce ms",
+      "kill → metadata names new leader ms",
+      "kill → raft leader elected ms",
+      "kill → node fenced ms",
+      "kill → partition leader changed ms",
+      "failed attempts",
+      "restart → back in ISR ms",
+    ],
+    results.map((result) => [
+      failoverKindNames[result.kind],
+      String(result.killedNodeId),
+      result.newLeaderId === null ? "none" : String(result.newLeaderId),
+      result.failure === null ? milliseconds(result.failoverMs) : `FAILED: ${result.failure}`,
+      milliseconds(result.leaderKnownMs),
+      result.kind === "leader" ? "" : milliseconds(result.electedMs),
+      milliseconds(result.fencedMs),
+      milliseconds(result.leaderChangedMs),
+      Object.entries(result.failedAttempts)
+        .map(([cause, count]) => `${count} ${cause}`)
+        .join(", ") || "0",
+      milliseconds(result.rejoinMs),
+    ]),
+  );
+  const kinds = [...new Set(results.map((result) => result.kind))];
+  const summary = markdownTable(
+    ["killed", "runs", "median ms", "min ms", "max ms", "target", "met"],
+    kinds.map((kind) => {
+      const ofKind = results.filter((result) => result.kind === kind);
+      const times = ofKind.flatMap((result) => (result.failoverMs === null ? [] : [result.failoverMs]));
+      const failed = ofKind.length - times.length;
+      if (times.length === 0) {
+        return [
+          failoverKindNames[kind],
+          String(ofKind.length),
+          "n/a",
+          "n/a",
+          "n/a",
+          `< ${targetMs} ms`,
+          "**not met** (every run failed)",
+        ];
+      }
+      const middle = median(times);
+      return [
+        failoverKindNames[kind],
+        `${ofKind.length}${failed > 0 ? ` (${failed} failed)` : ""}`,
+        figure(middle),
+        figure(Math.min(...times)),
+        figure(Math.max(...times)),
+        `< ${targetMs} ms`,
+        targetVerdict([middle < targetMs, failed === 0]),
+      ];
+    }),
+  );
+  return `${runs}\n\n${summary}`;
 }
