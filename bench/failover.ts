@@ -24,12 +24,12 @@ import {
   sleep,
   waitFor,
   waitForFullIsr,
+  waitUntilLeading,
 } from "./cluster.ts";
 import { PipelinedConnection } from "./kafka-client.ts";
-import { createTopic, produceBody } from "./produce.ts";
+import { createTopic, produceBody, produceVersion } from "./produce.ts";
 import type { Progress } from "./progress.ts";
 
-const produceVersion = 9;
 /** The pause before asking again when metadata still names the node that failed, or no leader. */
 const retryPauseMs = 10;
 /** How long produce runs before the kill, so the client is in its steady state when the leader dies. */
@@ -238,6 +238,7 @@ export async function runFailover(
     ledBy(cluster, leaderId),
   );
   await waitForFullIsr(cluster.node(leaderId).port, topic, leaderId);
+  await waitUntilLeading(cluster.node(leaderId).port, topic);
 
   let killMs = Number.POSITIVE_INFINITY;
   let acknowledgedAfterKill!: () => void;

@@ -18,7 +18,7 @@ import { type LatencySummary, latencyHistogram, recordMilliseconds, summarise } 
 import { type CpuSample, cpuPercent, sampleCpu } from "./process-cpu.ts";
 import type { Progress } from "./progress.ts";
 
-const produceVersion = 9;
+export const produceVersion = 9;
 const createTopicsVersion = 7;
 const brokerTimeoutMs = 30_000;
 /** How long in-flight requests may take to finish after the window closes before the case is failed. */
