@@ -138,6 +138,29 @@ async function followerWith(directory: string, labels: string[], epoch: number):
   return local;
 }
 
+/** The leader's answer carrying batch "a" at offset 0 in epoch 3, high watermark 0. */
+function firstBatch(): FetchPartitionAnswer {
+  return {
+    partitionIndex: 0,
+    errorCode: 0,
+    highWatermark: 0n,
+    abortedTransactions: null,
+    records: batches(["a"], 0n, 3),
+  };
+}
+
+/** The leader answers with `script` in order, then with nothing new at high watermark 3. */
+function answerInTurn(leader: ScriptedLeader, script: Array<Answer<FetchPartitionAnswer>>): void {
+  leader.fetchAnswer = () =>
+    script.shift() ?? {
+      partitionIndex: 0,
+      errorCode: 0,
+      highWatermark: 3n,
+      abortedTransactions: null,
+      records: Buffer.alloc(0),
+    };
+}
+
 describe("ReplicaFetchers", () => {
   it("asks where its latest epoch ends before fetching in a new epoch, then fetches from the truncation point", () =>
     withPartitions(async (directory) => {
@@ -296,22 +319,9 @@ describe("ReplicaFetchers", () => {
           records: Buffer.alloc(0),
         },
         new PeerDisconnectedError({ nodeId: 1, host: "127.0.0.1", port: 1 }, "connection reset", true),
-        {
-          partitionIndex: 0,
-          errorCode: 0,
-          highWatermark: 0n,
-          abortedTransactions: null,
-          records: batches(["a"], 0n, 3),
-        },
+        firstBatch(),
       ];
-      leader.fetchAnswer = () =>
-        script.shift() ?? {
-          partitionIndex: 0,
-          errorCode: 0,
-          highWatermark: 3n,
-          abortedTransactions: null,
-          records: Buffer.alloc(0),
-        };
+      answerInTurn(leader, script);
       const fetchers = fetchersFor(leader);
 
       fetchers.follow(local, 1, 3);
@@ -337,22 +347,9 @@ describe("ReplicaFetchers", () => {
         unknown(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION),
         unknown(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION),
         unknown(ErrorCode.UNKNOWN_LEADER_EPOCH),
-        {
-          partitionIndex: 0,
-          errorCode: 0,
-          highWatermark: 0n,
-          abortedTransactions: null,
-          records: batches(["a"], 0n, 3),
-        },
+        firstBatch(),
       ];
-      leader.fetchAnswer = () =>
-        script.shift() ?? {
-          partitionIndex: 0,
-          errorCode: 0,
-          highWatermark: 3n,
-          abortedTransactions: null,
-          records: Buffer.alloc(0),
-        };
+      answerInTurn(leader, script);
       // A full backoff of a minute would outlast the test: only the catch-up pauses (1, 2, 4 ms) may apply.
       const fetchers = new ReplicaFetchers({
         nodeId: 2,
