@@ -64,14 +64,14 @@ interface Timing {
   failoverRuns: number;
 }
 
-// The full run takes about 25 minutes on a two-core machine, most of it topic creation; --quick is for checking that it works.
+// The full run takes about 15 minutes on a two-core machine, most of it topic creation; --quick is for checking that it works.
 const fullTiming: Timing = {
   limitMs: 5000,
   sequentialBytesMax: 2 * 2 ** 30,
   warmupMs: 2000,
   throughputMs: 15_000,
   unloadedMs: 5000,
-  topicCreations: 1000,
+  topicCreations: 500,
   metadataMs: 5000,
   failoverRuns: 3,
 };

@@ -148,6 +148,28 @@ describe("the partition leader runs the ISR machine", () => {
     });
   });
 
+  it("keeps followers that fetch an idle partition again and again in the ISR, and drops one that stops", async () => {
+    await withTemporaryDirectory(async (directory) => {
+      const { leader, proposals, advanceClock, produce } = await leading(directory, {});
+      await settle();
+      // 40 s of fetches every 500 ms at the log end (repeats are told to the machine at most once a
+      // second); after 5 s two records come, which node 2 fetches and node 3, no longer fetching, never does.
+      for (let elapsed = 0; elapsed < 40_000; elapsed += 500) {
+        if (elapsed === 5_000) {
+          await produce("a", 1);
+          await settle();
+        }
+        leader.replicaFetched(2, elapsed < 5_000 ? 0n : 2n);
+        if (elapsed < 5_000) leader.replicaFetched(3, 0n);
+        advanceClock(500);
+        leader.tick();
+      }
+      expect(proposals.map((entry) => entry.proposal)).toEqual([
+        { leaderEpoch: 4, partitionEpoch: 7, newIsr: [1, 2] },
+      ]);
+    });
+  });
+
   it("proposes adding a caught-up follower back, and sends again when the controller moved", async () => {
     await withTemporaryDirectory(async (directory) => {
       const { leader, proposals, local, produce } = await leading(directory, { isr: [1, 2] });

@@ -62,6 +62,8 @@ export class PartitionLeader {
   private alterInFlight = 0;
   private alterSequence = 0;
   private resigned = false;
+  /** Per follower: the last caught-up position reported to the machine, and when. */
+  private readonly idleFetchReports = new Map<number, { fetchOffset: bigint; atMs: number }>();
   private readonly nowMs: () => number;
   private readonly logger: Logger;
 
@@ -119,7 +121,18 @@ export class PartitionLeader {
 
   /** A follower fetched from `fetchOffset`: its log ends there. */
   replicaFetched(replicaId: number, fetchOffset: bigint): void {
-    this.send({ type: "replica.fetched", replicaId, fetchOffset: Number(fetchOffset), nowMs: this.nowMs() });
+    const nowMs = this.nowMs();
+    if (fetchOffset >= this.local.log.logEndOffset) {
+      // A follower with everything, asking again from where it asked last: all the machine would
+      // learn is that it is still caught up. Told at most once per idleFetchReportMs, which keeps
+      // its lag well inside replica.lag.time.max.ms, so an idle partition costs the leader no
+      // machine step on each of its followers' fetches.
+      const last = this.idleFetchReports.get(replicaId);
+      if (last !== undefined && last.fetchOffset === fetchOffset && nowMs - last.atMs < idleFetchReportMs)
+        return;
+      this.idleFetchReports.set(replicaId, { fetchOffset, atMs: nowMs });
+    }
+    this.send({ type: "replica.fetched", replicaId, fetchOffset: Number(fetchOffset), nowMs });
   }
 
   /** Time passes: the machine checks which followers fell out of sync. */
@@ -276,6 +289,8 @@ const retriableAlterPartitionErrors: ReadonlySet<number> = new Set([
   ErrorCode.NOT_CONTROLLER,
   ErrorCode.REQUEST_TIMED_OUT,
 ]);
+/** How often a caught-up follower that keeps fetching from the same position is reported to the ISR machine. */
+const idleFetchReportMs = 1_000;
 const alterPartitionRetryMsInitial = 50;
 const alterPartitionRetryMsMax = 1_000;
 

@@ -156,8 +156,13 @@ async function readPartition(
     return refusal(index, ErrorCode.OFFSET_OUT_OF_RANGE);
   }
   if (options.reportPosition) services.replicas.followerFetched(local, replicaId, fetchOffset);
+  if (fetchOffset === logEndOffset) {
+    // A follower that has everything: nothing to read (most partitions of a fetch, most of the time).
+    const answer = { ...common, errorCode: ErrorCode.NONE, abortedTransactions: null, records: emptyRecords };
+    return { answer, bytes: 0, watched: { local, logEndOffset, highWatermark } };
+  }
   // Appends take their offsets before their bytes reach the file; reads see only the file.
-  if (fetchOffset < logEndOffset) await log.appendsWritten();
+  await log.appendsWritten();
   const partitionBytes = Math.min(Math.max(0, asked.partitionMaxBytes), options.bytesLeft);
   const read = await log.read(fetchOffset, partitionBytes, logEndOffset, options.atLeastOneBatch);
   // Retention may have moved the start past the offset since the check above.
@@ -165,6 +170,8 @@ async function readPartition(
   const answer = { ...common, errorCode: ErrorCode.NONE, abortedTransactions: null, records: read.records };
   return { answer, bytes: read.records.length, watched: { local, logEndOffset, highWatermark } };
 }
+
+const emptyRecords = Buffer.alloc(0);
 
 interface Round {
   topics: Array<{ request: TopicRequest; partitions: PartitionRead[] }>;
