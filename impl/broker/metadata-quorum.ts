@@ -269,8 +269,12 @@ export class MetadataQuorum implements MetadataWriter {
     if (this.applier !== null || this.closing) return;
     this.applier = (async () => {
       try {
-        while (this.appliedOffset < this.commitTarget && !this.closing)
+        while (this.appliedOffset < this.commitTarget && !this.closing) {
+          const before = this.appliedOffset;
           await this.applyUpTo(this.commitTarget);
+          // Nothing more in the log yet (a high watermark past this node's log end): the next commit calls again.
+          if (this.appliedOffset === before) break;
+        }
       } catch (error) {
         if (this.closing) return;
         // An image that cannot follow the committed log would serve wrong metadata: stop, as a failed persist does.

@@ -18,6 +18,12 @@ export class LocalPartition {
   private waiters = new Set<() => void>();
   private logEndWaiters = new Set<() => void>();
   private watermark: bigint;
+  /**
+   * While this node leads: the high watermark in the last answer to each
+   * follower, so a fetch from one that has not heard the current one is
+   * answered at once rather than held.
+   */
+  readonly highWatermarksSent = new Map<number, bigint>();
 
   constructor(
     readonly topic: TopicImage,
@@ -177,6 +183,7 @@ export class ReplicaManager {
   }
 
   private startedLeading(local: LocalPartition): void {
+    local.highWatermarksSent.clear();
     for (const replicaId of local.image.replicas) {
       const waiting = this.leadingWaiters.get(replicaId);
       if (waiting === undefined) continue;

@@ -266,6 +266,25 @@ describe("a follower's fetch with nothing new", () => {
       expect(answer.records!.length).toBe(0);
     }));
 
+  it("is answered at once when the high watermark moved after the last answer to this follower", () =>
+    withPartitions(async (directory) => {
+      const { local, roles } = await leader(directory);
+      await leaderAppends(local, 3, ["a"]);
+      const caughtUp = await fetchOne(roles, { fetchOffset: 0n, lastFetchedEpoch: -1 });
+      expect(caughtUp.highWatermark).toBe(0n);
+      // Another follower's fetch moves the high watermark while this one's next fetch is on its way.
+      local.advanceHighWatermark(3n);
+
+      const next = fetchOne(roles, { fetchOffset: 3n, lastFetchedEpoch: 3 }, { maxWaitMs: 60_000 });
+      const answer = await Promise.race([
+        next,
+        new Promise<null>((resolve) => setTimeout(() => resolve(null), 2_000)),
+      ]);
+
+      expect(answer).toMatchObject({ errorCode: ErrorCode.NONE, highWatermark: 3n });
+      expect(answer!.records!.length).toBe(0);
+    }));
+
   it("is answered at once, empty, when no more fetches may be held", () =>
     withPartitions(async (directory) => {
       const { local, roles } = await leader(directory);

@@ -22,7 +22,8 @@
  *
  * Errors carry high watermark and log start -1, as Kafka's; from v16 a
  * NOT_LEADER_OR_FOLLOWER or FENCED_LEADER_EPOCH names the leader this node
- * knows and its endpoint (KIP-951). When nothing new is there, the fetch is
+ * knows and its endpoint (KIP-951). When nothing new is there (no records,
+ * and no high watermark this follower has not been sent), the fetch is
  * held up to max_wait_ms (within the node's bound on held fetches) until a
  * watched log grows or a high watermark moves: followers learn a new high
  * watermark in the answer, so it completes a held fetch as Kafka's does.
@@ -200,6 +201,14 @@ async function readRound(
       const read = await readPartition(services, topic, asked, unknownTopic, options);
       bytes += read.bytes;
       if (read.watched === null) answerNow = true;
+      // A follower that has not heard the current high watermark (it moved while this fetch was
+      // on its way, through another follower's fetch) hears it now, not when the wait runs out.
+      else if (
+        reportPosition &&
+        read.watched.highWatermark >
+          sentHighWatermark(read.watched.local, replicaId, read.watched.highWatermark)
+      )
+        answerNow = true;
       partitions.push(read);
     }
     topics.push({ request: topicRequest, partitions });
@@ -287,7 +296,18 @@ function leaderHints(services: ReplicaFetchServices, round: Round, version: numb
   return [...endpoints.values()];
 }
 
-function respond(services: ReplicaFetchServices, round: Round, version: number): Response {
+/** The high watermark last sent to the follower; a first fetch in this leadership counts as told. */
+function sentHighWatermark(local: LocalPartition, replicaId: number, current: bigint): bigint {
+  return local.highWatermarksSent.get(replicaId) ?? current;
+}
+
+function respond(services: ReplicaFetchServices, round: Round, version: number, replicaId: number): Response {
+  for (const topic of round.topics) {
+    for (const read of topic.partitions) {
+      if (read.watched !== null)
+        read.watched.local.highWatermarksSent.set(replicaId, read.answer.highWatermark);
+    }
+  }
   const responses = round.topics.map(({ request, partitions }) => ({
     topic: request.topic,
     topicId: request.topicId,
@@ -307,7 +327,7 @@ export async function answerReplicaFetch(
   const receivedMs = Date.now();
   const first = await readRound(services, request, version, replicaId, true);
   if (first.answerNow || first.bytes >= request.minBytes || request.maxWaitMs <= 0) {
-    return respond(services, first, version);
+    return respond(services, first, version, replicaId);
   }
   // A follower that leaves out a partition this node leads for it has not applied that
   // leadership yet (or not taken it up): held for long, its next fetch, the one that
@@ -315,13 +335,13 @@ export async function answerReplicaFetch(
   const followerBehind = services.replicas.leadsUnrequested(replicaId, watchedPartitions(first));
   const deadline =
     receivedMs + (followerBehind ? Math.min(request.maxWaitMs, followerBehindHoldMs) : request.maxWaitMs);
-  if (deadline <= Date.now()) return respond(services, first, version);
-  if (!services.reserveWaitingFetch()) return respond(services, first, version);
+  if (deadline <= Date.now()) return respond(services, first, version, replicaId);
+  if (!services.reserveWaitingFetch()) return respond(services, first, version, replicaId);
   try {
     let round = first;
     for (;;) {
       const remainingMs = deadline - Date.now();
-      if (remainingMs <= 0) return respond(services, round, version);
+      if (remainingMs <= 0) return respond(services, round, version, replicaId);
       await nextChange(services, replicaId, round, remainingMs);
       round = await readRound(services, request, version, replicaId, false);
       if (
@@ -330,7 +350,7 @@ export async function answerReplicaFetch(
         highWatermarksMoved(first, round) ||
         services.replicas.leadsUnrequested(replicaId, watchedPartitions(round))
       ) {
-        return respond(services, round, version);
+        return respond(services, round, version, replicaId);
       }
     }
   } finally {
