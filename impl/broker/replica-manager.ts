@@ -125,6 +125,8 @@ export class ReplicaManager {
   private leadership: LeadershipServices | null = null;
   /** Held follower fetches to answer when this node starts leading a partition their follower replicates. */
   private readonly leadingWaiters = new Map<number, Set<{ wake: () => void }>>();
+  /** Per replica id: how many partitions this node leads that it replicates; null once leaderships changed. */
+  private ledPerFollower: Map<number, number> | null = null;
 
   constructor(
     private readonly config: BrokerConfig,
@@ -160,14 +162,22 @@ export class ReplicaManager {
     this.leaderOf(local)?.replicaFetched(replicaId, fetchOffset);
   }
 
-  /** Whether this node leads a partition `replicaId` replicates that is not in `requested`. */
+  /**
+   * Whether this node leads a partition `replicaId` replicates that is not in
+   * `requested` (partitions it leads with `replicaId` among their replicas).
+   * Asked for each held follower fetch, so it compares counts, which are
+   * counted again only after leaderships or replica sets changed.
+   */
   leadsUnrequested(replicaId: number, requested: ReadonlySet<LocalPartition>): boolean {
-    for (const key of this.leaders.keys()) {
-      const local = this.partitions.get(key);
-      if (local !== undefined && !requested.has(local) && local.image.replicas.includes(replicaId))
-        return true;
+    if (this.ledPerFollower === null) {
+      this.ledPerFollower = new Map();
+      for (const key of this.leaders.keys()) {
+        for (const follower of this.partitions.get(key)?.image.replicas ?? []) {
+          this.ledPerFollower.set(follower, (this.ledPerFollower.get(follower) ?? 0) + 1);
+        }
+      }
     }
-    return false;
+    return requested.size < (this.ledPerFollower.get(replicaId) ?? 0);
   }
 
   /** Calls `wake` once, when this node starts leading a partition `replicaId` replicates; returns a cancel. */
@@ -269,6 +279,8 @@ export class ReplicaManager {
    * partition epoch) goes to the running machine.
    */
   private async assumeRole(local: LocalPartition): Promise<void> {
+    // Leadership or the replica set may change here.
+    this.ledPerFollower = null;
     const services = this.leadership!;
     const image = local.image;
     const key = partitionKey(local.topic.name, local.partitionId);
@@ -313,6 +325,7 @@ export class ReplicaManager {
       this.partitions.delete(key);
       this.leaders.get(key)?.resign();
       this.leaders.delete(key);
+      this.ledPerFollower = null;
       await this.leadership?.fetching.stopFollowing(local);
       await local.log.close();
       await rm(this.directoryOf(topic.name, partitionId), { recursive: true, force: true });
@@ -336,6 +349,7 @@ export class ReplicaManager {
   async closeAll(): Promise<void> {
     for (const leader of this.leaders.values()) leader.resign();
     this.leaders.clear();
+    this.ledPerFollower = null;
     for (const local of this.partitions.values()) {
       await this.leadership?.fetching.stopFollowing(local);
       await local.log.checkpointHighWatermark(local.highWatermark);
