@@ -13,6 +13,7 @@ import { errorName } from "../impl/protocol/error-codes.ts";
 import { zeroUuid } from "../impl/protocol/schema.ts";
 import { PipelinedConnection } from "./kafka-client.ts";
 import { type LatencySummary, latencyHistogram, recordMilliseconds, summarise } from "./latency.ts";
+import { processCpuSeconds } from "./process-cpu.ts";
 import {
   type BrokerTarget,
   createTopic,
@@ -186,31 +187,40 @@ export interface RequestLatencyResult {
   latency: LatencySummary;
   /** The first error: then the figures cover only the requests before it. */
   failure: string | null;
+  /** CPU every node of the cluster spent during the row, divided by the requests answered. */
+  clusterCpuMsPerRequest?: number;
 }
 
 /**
  * `count` CreateTopics requests, each for one new topic of 3 partitions and
- * replication factor 3, one at a time on one connection. The bodies are
- * encoded before the clock starts, so only the exchange is timed.
+ * replication factor 3, one at a time on one connection: back to back
+ * (`gapMs` 0), or each sent `gapMs` after the answer to the one before, so
+ * that it finds the work the previous creation started on every node done.
+ * The bodies are encoded before the clock starts, so only the exchange is
+ * timed; the CPU all nodes spent during the row is reported per creation.
  */
 export async function measureTopicCreation(
   cluster: LocalCluster,
-  nodeId: number,
-  controllerId: number,
-  count: number,
-  namePrefix: string,
+  request: { nodeId: number; controllerId: number; count: number; gapMs: number; namePrefix: string },
   progress: Progress,
 ): Promise<RequestLatencyResult> {
+  const { nodeId, controllerId, count, gapMs, namePrefix } = request;
   const shape: TopicShape = { numPartitions: 3, replicationFactor: clusterSize, assignments: [] };
   const bodies = Array.from({ length: count }, (_, index) =>
     createTopicsBody(`${namePrefix}-${index}`, shape),
   );
-  const label = `CreateTopics (1 topic, 3 partitions, RF 3) to ${nodeId === controllerId ? "the controller" : "a non-controller (forwarded)"}`;
+  const target = nodeId === controllerId ? "the controller" : "a non-controller (forwarded)";
+  const pacing = gapMs === 0 ? "back to back" : `${gapMs} ms apart`;
+  const label = `CreateTopics (1 topic, 3 partitions, RF 3) to ${target}, ${pacing}`;
   const histogram = latencyHistogram();
+  const pids = cluster.up.map((node) => node.process!.child.pid!);
+  const clusterCpuSeconds = () => pids.reduce((sum, pid) => sum + processCpuSeconds(pid), 0);
   const connection = await PipelinedConnection.connect("127.0.0.1", cluster.node(nodeId).port);
+  const cpuBefore = clusterCpuSeconds();
   let failure: string | null = null;
   try {
     for (const [index, body] of bodies.entries()) {
+      if (gapMs > 0) await sleep(gapMs);
       const sentMs = performance.now();
       const reader = await sendCreateTopics(connection, body);
       const answeredMs = performance.now();
@@ -224,7 +234,15 @@ export async function measureTopicCreation(
   } finally {
     connection.close();
   }
-  return { label, nodeId, controller: nodeId === controllerId, latency: summarise(histogram), failure };
+  const created = Math.max(1, histogram.totalCount);
+  return {
+    label,
+    nodeId,
+    controller: nodeId === controllerId,
+    latency: summarise(histogram),
+    failure,
+    clusterCpuMsPerRequest: ((clusterCpuSeconds() - cpuBefore) * 1000) / created,
+  };
 }
 
 /** Metadata for one topic, one request at a time on one connection, for `durationMs`. */

@@ -57,8 +57,11 @@ interface Timing {
   warmupMs: number;
   throughputMs: number;
   unloadedMs: number;
-  /** CreateTopics requests per row of the cluster's topic-creation table. */
+  /** CreateTopics requests per back-to-back row of the cluster's topic-creation table. */
   topicCreations: number;
+  /** CreateTopics requests per spaced row, and the pause before each. */
+  spacedTopicCreations: number;
+  spacedCreationGapMs: number;
   metadataMs: number;
   /** Failover runs of each kind. */
   failoverRuns: number;
@@ -72,6 +75,8 @@ const fullTiming: Timing = {
   throughputMs: 15_000,
   unloadedMs: 5000,
   topicCreations: 500,
+  spacedTopicCreations: 100,
+  spacedCreationGapMs: 100,
   metadataMs: 5000,
   failoverRuns: 3,
 };
@@ -82,6 +87,8 @@ const quickTiming: Timing = {
   throughputMs: 2000,
   unloadedMs: 1000,
   topicCreations: 100,
+  spacedTopicCreations: 20,
+  spacedCreationGapMs: 100,
   metadataMs: 1000,
   failoverRuns: 1,
 };
@@ -282,14 +289,26 @@ async function runCluster(options: Options, timing: Timing, progress: Progress):
     }
     // Last: the topics it creates stay, and each partition adds to every replica fetch and
     // ISR check, which would weigh on the produce and failover cases after it.
-    controllerId = await controller();
-    for (const [nodeId, prefix] of [
-      [controllerId, "create-at-controller"],
-      [otherNode(cluster, controllerId), "create-forwarded"],
+    // Back to back first, then spaced: one creation at a time on a cluster that has finished
+    // the work the one before started (on every node), which separates a creation's own
+    // latency from the queue the back-to-back rows build.
+    for (const [count, gapMs, pacing] of [
+      [timing.topicCreations, 0, "back-to-back"],
+      [timing.spacedTopicCreations, timing.spacedCreationGapMs, "spaced"],
     ] as const) {
-      results.topicCreation.push(
-        await measureTopicCreation(cluster, nodeId, controllerId, timing.topicCreations, prefix, progress),
-      );
+      controllerId = await controller();
+      for (const [nodeId, target] of [
+        [controllerId, "at-controller"],
+        [otherNode(cluster, controllerId), "forwarded"],
+      ] as const) {
+        results.topicCreation.push(
+          await measureTopicCreation(
+            cluster,
+            { nodeId, controllerId, count, gapMs, namePrefix: `create-${pacing}-${target}` },
+            progress,
+          ),
+        );
+      }
     }
     return results;
   } finally {
@@ -347,7 +366,7 @@ async function main(): Promise<number> {
     );
   }
   sections.push(
-    `## Topic creation (${clusterSize} nodes, --fsync ${options.fsync}, ${timing.topicCreations} CreateTopics per row, one at a time)`,
+    `## Topic creation (${clusterSize} nodes, --fsync ${options.fsync}, one at a time: ${timing.topicCreations} back to back per row, ${timing.spacedTopicCreations} spaced per row)`,
     "",
     requestLatencySection(cluster.topicCreation, topicCreationTarget),
     "",

@@ -133,14 +133,30 @@ function targetVerdict(met: boolean[]): string {
   return met.every(Boolean) ? "met" : "**not met**";
 }
 
-/** Request latencies against targets; a row without a target for p99 is judged on p50 alone. */
+/**
+ * Request latencies against targets; a row without a target for p99 is judged
+ * on p50 alone. When every row measured the cluster's CPU, a column shows it
+ * per request.
+ */
 export function requestLatencySection(
   results: RequestLatencyResult[],
   target: { p50Ms: number; p99Ms: number | null },
 ): string {
   const targetText = `p50 ≤ ${target.p50Ms} ms${target.p99Ms === null ? "" : `, p99 ≤ ${target.p99Ms} ms`}`;
+  const withCpu = results.every((result) => result.clusterCpuMsPerRequest !== undefined);
   return markdownTable(
-    ["request", "node", "requests", "p50 ms", "p99 ms", "p99.9 ms", "max ms", "target", "met"],
+    [
+      "request",
+      "node",
+      "requests",
+      "p50 ms",
+      "p99 ms",
+      "p99.9 ms",
+      "max ms",
+      ...(withCpu ? ["cluster CPU ms per request"] : []),
+      "target",
+      "met",
+    ],
     results.map((result) => {
       const node = `${result.nodeId}${result.controller ? " (controller)" : ""}`;
       const { latency } = result;
@@ -150,6 +166,7 @@ export function requestLatencySection(
         figure(latency.p99Ms),
         figure(latency.p999Ms),
         figure(latency.maxMs),
+        ...(withCpu ? [figure(result.clusterCpuMsPerRequest!)] : []),
       ];
       if (result.failure !== null) {
         return [result.label, node, ...figures, targetText, `FAILED: ${result.failure}`];
