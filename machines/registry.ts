@@ -5,6 +5,10 @@
  * descriptions against this list.
  */
 import type { AnyStateMachine } from "xstate";
+import {
+  eventDescriptions as consumerGroupEventDescriptions,
+  consumerGroupMachine,
+} from "./consumer-group.ts";
 import { eventDescriptions as isrEventDescriptions, isrMachine } from "./isr.ts";
 import {
   eventDescriptions as partitionLifecycleEventDescriptions,
@@ -12,7 +16,7 @@ import {
 } from "./partition-lifecycle.ts";
 import { eventDescriptions as raftQuorumEventDescriptions, raftQuorumMachine } from "./raft-quorum.ts";
 
-export const machineNames = ["raft-quorum", "partition-lifecycle", "isr"] as const;
+export const machineNames = ["raft-quorum", "partition-lifecycle", "isr", "consumer-group"] as const;
 export type MachineName = (typeof machineNames)[number];
 
 export interface RegisteredMachine {
@@ -56,6 +60,17 @@ export const machineRegistry: readonly RegisteredMachine[] = [
       "ISR, and decides when an acks=all produce completes or is refused.",
     machine: isrMachine,
     eventDescriptions: isrEventDescriptions,
+  },
+  {
+    name: "consumer-group",
+    title: "Consumer group (classic protocol)",
+    summary:
+      "One per group, on its coordinator. Decides membership (member ids, static members, pending members), " +
+      "when a rebalance starts and completes, the generation, protocol and leader, the answers to JoinGroup, " +
+      "SyncGroup, Heartbeat and LeaveGroup, when the leader's assignment is written, and whether an offset " +
+      "commit or the group's deletion is allowed.",
+    machine: consumerGroupMachine,
+    eventDescriptions: consumerGroupEventDescriptions,
   },
 ];
 

@@ -60,7 +60,7 @@ describe("chronik machines export", () => {
 
   it("refuses an unknown machine, naming the machines there are", async () => {
     await expect(exported("raft", "dot")).rejects.toThrow(
-      'unknown machine "raft"; the machines are: raft-quorum, partition-lifecycle, isr',
+      'unknown machine "raft"; the machines are: raft-quorum, partition-lifecycle, isr, consumer-group',
     );
     const run = promisify(execFile)(chronik, ["machines", "export", "raft", "--format", "dot"]);
     await expect(run).rejects.toMatchObject({
