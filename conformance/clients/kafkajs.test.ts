@@ -4,12 +4,12 @@
  * partitions, delete) and its producer with acks -1, 1 and 0 and with gzip.
  *
  * Reading back: KafkaJS's consumer only consumes through a consumer group
- * (`consumer.run` joins one: FindCoordinator, JoinGroup, SyncGroup), which
- * Chronik does not serve. The test reads instead with KafkaJS's own cluster
- * and broker objects, which the consumer uses underneath: `broker.fetch` sends
- * the same Fetch (v11) the consumer would and decodes it with the same record
- * batch decoder, so keys, values and headers are checked through KafkaJS's own
- * code, byte for byte. KafkaJS's public API has no handle on them; the Kafka
+ * (`consumer.run`, tested in kafkajs-groups.test.ts), which decides for itself
+ * which partitions and offsets it reads. To read one partition from offset 0
+ * to its end, this test uses KafkaJS's own cluster and broker objects, which
+ * the consumer uses underneath: `broker.fetch` sends the same Fetch (v11) the
+ * consumer would and decodes it with the same record batch decoder, so keys,
+ * values and headers are checked through KafkaJS's own code, byte for byte. KafkaJS's public API has no handle on them; the Kafka
  * client keeps its cluster factory under a private symbol, used here.
  */
 import { execFile } from "node:child_process";

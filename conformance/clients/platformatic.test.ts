@@ -5,9 +5,9 @@
  * sees what was negotiated: ApiVersions v3+, Metadata v12, Produce v9+ and
  * Fetch v12+ (with topic ids from v13).
  *
- * Its Consumer's `consume()` joins a consumer group (FindCoordinator,
- * JoinGroup), which Chronik does not serve; `Consumer.fetch()` sends a plain
- * Fetch to a chosen node with no group, so the test reads with that.
+ * Its Consumer's `consume()` joins a consumer group (group-clients.test.ts);
+ * to read a chosen partition from a chosen offset this test uses
+ * `Consumer.fetch()`, a plain Fetch to a chosen node with no group.
  */
 import {
   Admin,

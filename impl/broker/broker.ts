@@ -7,6 +7,7 @@
 import { mkdir } from "node:fs/promises";
 import { WireRaftTransport } from "../cluster/raft/wire-transport.ts";
 import { type ControlPlane, startControlPlane } from "../controller/control-plane.ts";
+import { GroupCoordinator } from "../groups/group-coordinator.ts";
 import type { Logger } from "../log.ts";
 import { plaintextListenerName, plaintextSecurityProtocol } from "../metadata/broker-registrations.ts";
 import { Controller } from "../metadata/controller.ts";
@@ -81,6 +82,9 @@ export class Broker {
     const controlPlane = startControlPlane({ config, quorum, controller, logger });
     const controllerLink = new ControllerLink(config.nodeId, quorum, peers.controllerPool, logger);
     const replicas = new ReplicaManager(config, sync, logger);
+    // Before any role is taken: the coordinator loads each `__consumer_offsets` partition this node comes to lead.
+    const groups = new GroupCoordinator({ config, image, logger });
+    replicas.onLeadership(groups.partitions);
     const fetchers = new ReplicaFetchers({
       nodeId: config.nodeId,
       pool: peers.replicationPool,
@@ -137,7 +141,7 @@ export class Broker {
     broker.fetchers = fetchers;
     registerHandlers(
       dispatcher,
-      broker.services(controller, controlPlane, controllerLink, dispatcher),
+      broker.services(controller, controlPlane, controllerLink, dispatcher, groups),
       openedPromise,
     );
     // Bind first: with port 0 the advertised port is only known once bound.
@@ -186,6 +190,7 @@ export class Broker {
     controlPlane: ControlPlane,
     controllerLink: ControllerLink,
     dispatcher: Dispatcher,
+    groups: GroupCoordinator,
   ): BrokerServices {
     return {
       config: this.config,
@@ -205,6 +210,7 @@ export class Broker {
         ),
       quorum: this.quorum,
       replicas: this.replicas,
+      groups,
       logger: this.logger,
       supportedApis: () => dispatcher.supportedApis(),
       reserveWaitingFetch: () => {

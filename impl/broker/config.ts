@@ -37,6 +37,22 @@ export interface BrokerConfig {
   connectionsMax: number;
   /** Fetch long polls parked at once, across all connections. */
   waitingFetchesMax: number;
+  /** offsets.topic.num.partitions: partitions of `__consumer_offsets` when it is created. */
+  offsetsTopicPartitions: number;
+  /**
+   * offsets.topic.replication.factor for `__consumer_offsets`, lowered to the
+   * number of live nodes when it is created on a smaller cluster.
+   */
+  offsetsTopicReplicationFactor: number;
+  /** group.initial.rebalance.delay.ms: how long an empty group's first rebalance waits for more members. */
+  groupInitialRebalanceDelayMs: number;
+  /** group.min.session.timeout.ms and group.max.session.timeout.ms: the session timeouts a member may ask for. */
+  groupMinSessionTimeoutMs: number;
+  groupMaxSessionTimeoutMs: number;
+  /** group.max.size: members a group may hold. */
+  groupMaxSize: number;
+  /** offset.metadata.max.bytes: the longest metadata string an offset commit may carry. */
+  offsetMetadataMaxBytes: number;
   /** NDJSON file for machine transitions, or null. */
   traceFile: string | null;
 }
@@ -62,5 +78,13 @@ export const defaultBrokerConfig: BrokerConfig = {
   inFlightRequestsPerConnectionMax: 100,
   connectionsMax: 10_000,
   waitingFetchesMax: 10_000,
+  offsetsTopicPartitions: 50,
+  offsetsTopicReplicationFactor: 3,
+  groupInitialRebalanceDelayMs: 3000,
+  groupMinSessionTimeoutMs: 6000,
+  groupMaxSessionTimeoutMs: 1_800_000,
+  // Kafka leaves groups unbounded; here a bound keeps one group from holding unbounded state.
+  groupMaxSize: 10_000,
+  offsetMetadataMaxBytes: 4096,
   traceFile: null,
 };

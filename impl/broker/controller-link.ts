@@ -134,6 +134,47 @@ export class ControllerLink {
   }
 
   /**
+   * Sends a request the controller answers itself, as it stands, to the
+   * controller this node knows (Kafka's brokers send AllocateProducerIds so,
+   * not in an Envelope). One attempt: NOT_CONTROLLER when this node is the
+   * controller (the caller decides locally), REQUEST_TIMED_OUT when no
+   * controller is known in time, NETWORK_EXCEPTION when it cannot be
+   * reached; the response's own error codes are the caller's to read.
+   */
+  async sendToController<Response, RequestInput>(
+    api: ApiDefinition<unknown, RequestInput, Response, unknown>,
+    version: number,
+    request: RequestInput,
+    timeoutMs: number,
+  ): Promise<ForwardOutcome<Response>> {
+    const deadline = performance.now() + timeoutMs;
+    const view = await withDeadline(this.quorum.whenLeaderKnown(), deadline);
+    if (view === null) {
+      return {
+        ok: false,
+        errorCode: ErrorCode.REQUEST_TIMED_OUT,
+        errorMessage: `No controller became known within ${timeoutMs} ms.`,
+      };
+    }
+    const leaderId = view.leaderId!;
+    if (leaderId === this.nodeId) {
+      return { ok: false, errorCode: ErrorCode.NOT_CONTROLLER, errorMessage: "This node is the controller." };
+    }
+    try {
+      const remainingMs = Math.max(1, deadline - performance.now());
+      const response = await this.pool.send(leaderId, api, version, request, { timeoutMs: remainingMs });
+      return { ok: true, response };
+    } catch (error) {
+      if (!isPeerFailure(error)) throw error;
+      return {
+        ok: false,
+        errorCode: ErrorCode.NETWORK_EXCEPTION,
+        errorMessage: `The controller (node ${leaderId}) could not be reached: ${error.message}`,
+      };
+    }
+  }
+
+  /**
    * Waits until this node's image holds what the leader had committed when it
    * answered: the leader's high watermark now is at least that. When the
    * leader cannot say (it moved on, or is gone), the answer stands as the

@@ -115,6 +115,17 @@ export interface LeadershipServices {
   alterPartitionSenderFor(local: LocalPartition): AlterPartitionSender;
 }
 
+/**
+ * Told when this node starts or stops leading a partition: the group
+ * coordinator loads and unloads its `__consumer_offsets` partitions by it.
+ * Called synchronously with the change, so a listener sees every leadership
+ * in order and never a stale one.
+ */
+export interface LeadershipListener {
+  startedLeading(local: LocalPartition, leader: PartitionLeader): void;
+  stoppedLeading(local: LocalPartition, leader: PartitionLeader): void;
+}
+
 /** acks=all produces waiting per partition at most (Kafka bounds them by memory; here by count). */
 const waitingProducesPerPartitionMax = 10_000;
 
@@ -127,6 +138,7 @@ export class ReplicaManager {
   private readonly leadingWaiters = new Map<number, Set<{ wake: () => void }>>();
   /** Per replica id: how many partitions this node leads that it replicates; null once leaderships changed. */
   private ledPerFollower: Map<number, number> | null = null;
+  private readonly leadershipListeners: LeadershipListener[] = [];
 
   constructor(
     private readonly config: BrokerConfig,
@@ -142,6 +154,10 @@ export class ReplicaManager {
   async takeRoles(services: LeadershipServices): Promise<void> {
     this.leadership = services;
     for (const local of this.partitions.values()) await this.assumeRole(local);
+  }
+
+  onLeadership(listener: LeadershipListener): void {
+    this.leadershipListeners.push(listener);
   }
 
   get(topic: string, partitionId: number): LocalPartition | undefined {
@@ -190,6 +206,14 @@ export class ReplicaManager {
     const entry = { wake };
     waiting.add(entry);
     return () => waiting.delete(entry);
+  }
+
+  /** Stops leading in the current epoch: the machine answers what waits, the listeners are told. */
+  private resign(local: LocalPartition, leader: PartitionLeader): void {
+    leader.resign();
+    this.leaders.delete(partitionKey(local.topic.name, local.partitionId));
+    this.ledPerFollower = null;
+    for (const listener of this.leadershipListeners) listener.stoppedLeading(local, leader);
   }
 
   private startedLeading(local: LocalPartition): void {
@@ -290,29 +314,25 @@ export class ReplicaManager {
         current.partitionChanged();
         return;
       }
-      current?.resign();
+      if (current !== undefined) this.resign(local, current);
       await services.fetching.stopFollowing(local);
       local.log.recordEpochStart(image.leaderEpoch, local.log.logEndOffset);
-      this.leaders.set(
-        key,
-        new PartitionLeader(local, {
-          nodeId: this.config.nodeId,
-          minInsyncReplicas: Number(
-            effectiveTopicConfig(local.topic.configs, this.config, "min.insync.replicas"),
-          ),
-          replicaLagMsMax: this.config.replicaLagMsMax,
-          waitingProducesMax: waitingProducesPerPartitionMax,
-          sendAlterPartition: services.alterPartitionSenderFor(local),
-          logger: this.logger,
-        }),
-      );
+      const leader = new PartitionLeader(local, {
+        nodeId: this.config.nodeId,
+        minInsyncReplicas: Number(
+          effectiveTopicConfig(local.topic.configs, this.config, "min.insync.replicas"),
+        ),
+        replicaLagMsMax: this.config.replicaLagMsMax,
+        waitingProducesMax: waitingProducesPerPartitionMax,
+        sendAlterPartition: services.alterPartitionSenderFor(local),
+        logger: this.logger,
+      });
+      this.leaders.set(key, leader);
       this.startedLeading(local);
+      for (const listener of this.leadershipListeners) listener.startedLeading(local, leader);
       return;
     }
-    if (current !== undefined) {
-      current.resign();
-      this.leaders.delete(key);
-    }
+    if (current !== undefined) this.resign(local, current);
     if (image.leader >= 0) services.fetching.follow(local, image.leader, image.leaderEpoch);
     else await services.fetching.stopFollowing(local);
   }
@@ -323,8 +343,8 @@ export class ReplicaManager {
       const local = this.partitions.get(key);
       if (!local) continue;
       this.partitions.delete(key);
-      this.leaders.get(key)?.resign();
-      this.leaders.delete(key);
+      const leader = this.leaders.get(key);
+      if (leader !== undefined) this.resign(local, leader);
       this.ledPerFollower = null;
       await this.leadership?.fetching.stopFollowing(local);
       await local.log.close();
@@ -347,7 +367,10 @@ export class ReplicaManager {
   }
 
   async closeAll(): Promise<void> {
-    for (const leader of this.leaders.values()) leader.resign();
+    for (const [key, leader] of [...this.leaders]) {
+      const local = this.partitions.get(key);
+      if (local !== undefined) this.resign(local, leader);
+    }
     this.leaders.clear();
     this.ledPerFollower = null;
     for (const local of this.partitions.values()) {

@@ -3,6 +3,7 @@
  * changes it, the metadata quorum, the local replicas, and the static configuration.
  */
 import type { PartitionLifecycles } from "../controller/partition-lifecycles.ts";
+import type { GroupCoordinator } from "../groups/group-coordinator.ts";
 import type { Logger } from "../log.ts";
 import type { Controller } from "../metadata/controller.ts";
 import type { MetadataImage } from "../metadata/image.ts";
@@ -28,6 +29,8 @@ export interface BrokerServices {
   /** The metadata quorum: DescribeQuorum's view, voter changes, and the node that answers the quorum's own requests. */
   quorum: MetadataQuorum;
   replicas: ReplicaManager;
+  /** The group coordinator for the `__consumer_offsets` partitions this node leads. */
+  groups: GroupCoordinator;
   logger: Logger;
   /** The APIs this broker serves, for ApiVersions. */
   supportedApis(): Array<{ apiKey: number; minVersion: number; maxVersion: number }>;

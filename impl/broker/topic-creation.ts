@@ -5,6 +5,7 @@
  * partition to its lifecycle machine (which writes its PartitionRecord or
  * refuses it), and answer only once the records are committed and applied.
  */
+import { offsetsTopicName } from "../groups/offsets-topic.ts";
 import { ControllerQueueFullError, NotControllerError } from "../metadata/controller.ts";
 import type { MetadataRecord } from "../metadata/records.ts";
 import {
@@ -85,13 +86,38 @@ const autoCreationTimeoutMs = 30_000;
 const autoCreationVersion = 7;
 
 /**
- * Auto-creation for names that do not exist yet, with the broker's defaults:
- * decided here on the controller, forwarded to it from any other node (and
- * then waited for until this node has applied it). Creation racing with
- * another request for the same name is not an error.
+ * Creates topics through the controller: decided here when this node is the
+ * controller, forwarded to it otherwise (and then waited for until this node
+ * has applied it). Resolves with each topic's error code and message.
+ */
+export async function createThroughController(
+  services: BrokerServices,
+  topics: NewTopic[],
+): Promise<Array<{ errorCode: number; errorMessage: string | null }>> {
+  if (services.controllerLink.isLocal()) {
+    return (await createTopics(services, topics, false)).map((outcome) =>
+      outcome.ok ? { errorCode: ErrorCode.NONE, errorMessage: null } : outcome,
+    );
+  }
+  const forwarded = await services.controllerLink.forward(
+    createTopicsApi,
+    autoCreationVersion,
+    { topics, timeoutMs: autoCreationTimeoutMs, validateOnly: false },
+    { clientId: null, clientAddress: null, timeoutMs: autoCreationTimeoutMs, catchUp: true },
+  );
+  return forwarded.ok ? forwarded.response.topics : topics.map(() => forwarded);
+}
+
+/**
+ * Auto-creation for names that do not exist yet, with the broker's defaults.
+ * Creation racing with another request for the same name is not an error.
  */
 export async function autoCreateTopics(services: BrokerServices, names: string[]): Promise<void> {
-  const missing = [...new Set(names)].filter((name) => !services.image.topicsByName.has(name));
+  // `__consumer_offsets` is created by the group coordinator with its own partitions and
+  // configs (on the first FindCoordinator), never with the defaults of an ordinary topic.
+  const missing = [...new Set(names)].filter(
+    (name) => name !== offsetsTopicName && !services.image.topicsByName.has(name),
+  );
   if (missing.length === 0 || !services.config.autoCreateTopicsEnable) return;
   const topics = missing.map((name) => ({
     name,
@@ -100,20 +126,7 @@ export async function autoCreateTopics(services: BrokerServices, names: string[]
     assignments: [],
     configs: [],
   }));
-  let outcomes: Array<{ errorCode: number; errorMessage: string | null }>;
-  if (services.controllerLink.isLocal()) {
-    outcomes = (await createTopics(services, topics, false)).map((outcome) =>
-      outcome.ok ? { errorCode: ErrorCode.NONE, errorMessage: null } : outcome,
-    );
-  } else {
-    const forwarded = await services.controllerLink.forward(
-      createTopicsApi,
-      autoCreationVersion,
-      { topics, timeoutMs: autoCreationTimeoutMs, validateOnly: false },
-      { clientId: null, clientAddress: null, timeoutMs: autoCreationTimeoutMs, catchUp: true },
-    );
-    outcomes = forwarded.ok ? forwarded.response.topics : missing.map(() => forwarded);
-  }
+  const outcomes = await createThroughController(services, topics);
   outcomes.forEach((outcome, index) => {
     const topic = missing[index];
     if (outcome.errorCode === ErrorCode.NONE) {

@@ -56,6 +56,12 @@ interface StartOptions {
   defaultReplicationFactor: number;
   numPartitions: number;
   fsync: FsyncPolicy;
+  offsetsTopicPartitions: number;
+  offsetsTopicReplicationFactor: number;
+  groupInitialRebalanceDelayMs: number;
+  groupMinSessionTimeoutMs: number;
+  groupMaxSessionTimeoutMs: number;
+  groupMaxSize: number;
   trace?: string;
 }
 
@@ -129,10 +135,65 @@ export function addStartCommand(program: Command): void {
         .choices(["always", "interval", "never"])
         .default(defaultBrokerConfig.fsync),
     )
+    .addOption(
+      option(
+        "--offsets-topic-partitions <N>",
+        "offsets.topic.num.partitions: partitions of __consumer_offsets when it is created",
+        "CHRONIK_OFFSETS_TOPIC_PARTITIONS",
+      )
+        .argParser(positiveInteger)
+        .default(defaultBrokerConfig.offsetsTopicPartitions),
+    )
+    .addOption(
+      option(
+        "--offsets-topic-replication-factor <N>",
+        "offsets.topic.replication.factor (at most the live nodes when it is created)",
+        "CHRONIK_OFFSETS_TOPIC_REPLICATION_FACTOR",
+      )
+        .argParser(positiveInteger)
+        .default(defaultBrokerConfig.offsetsTopicReplicationFactor),
+    )
+    .addOption(
+      option(
+        "--group-initial-rebalance-delay-ms <MS>",
+        "group.initial.rebalance.delay.ms: how long an empty group's first rebalance waits for members",
+        "CHRONIK_GROUP_INITIAL_REBALANCE_DELAY_MS",
+      )
+        .argParser(nonNegativeInteger)
+        .default(defaultBrokerConfig.groupInitialRebalanceDelayMs),
+    )
+    .addOption(
+      option(
+        "--group-min-session-timeout-ms <MS>",
+        "group.min.session.timeout.ms: the shortest session timeout a member may ask for",
+        "CHRONIK_GROUP_MIN_SESSION_TIMEOUT_MS",
+      )
+        .argParser(positiveInteger)
+        .default(defaultBrokerConfig.groupMinSessionTimeoutMs),
+    )
+    .addOption(
+      option(
+        "--group-max-session-timeout-ms <MS>",
+        "group.max.session.timeout.ms: the longest session timeout a member may ask for",
+        "CHRONIK_GROUP_MAX_SESSION_TIMEOUT_MS",
+      )
+        .argParser(positiveInteger)
+        .default(defaultBrokerConfig.groupMaxSessionTimeoutMs),
+    )
+    .addOption(
+      option("--group-max-size <N>", "group.max.size: members a group may hold", "CHRONIK_GROUP_MAX_SIZE")
+        .argParser(positiveInteger)
+        .default(defaultBrokerConfig.groupMaxSize),
+    )
     .addOption(option("--trace <FILE>", "record machine transitions as NDJSON", "CHRONIK_TRACE"))
     .action(async (options: StartOptions) => {
       if (options.trace !== undefined) {
         throw new Error("--trace is not supported: this version has no state machines to trace");
+      }
+      if (options.groupMinSessionTimeoutMs > options.groupMaxSessionTimeoutMs) {
+        throw new InvalidArgumentError(
+          `--group-min-session-timeout-ms ${options.groupMinSessionTimeoutMs} is above --group-max-session-timeout-ms ${options.groupMaxSessionTimeoutMs}`,
+        );
       }
       const advertise = options.advertise ?? options.listen;
       const config: BrokerConfig = {
@@ -149,6 +210,12 @@ export function addStartCommand(program: Command): void {
         defaultReplicationFactor: options.defaultReplicationFactor,
         numPartitions: options.numPartitions,
         fsync: options.fsync,
+        offsetsTopicPartitions: options.offsetsTopicPartitions,
+        offsetsTopicReplicationFactor: options.offsetsTopicReplicationFactor,
+        groupInitialRebalanceDelayMs: options.groupInitialRebalanceDelayMs,
+        groupMinSessionTimeoutMs: options.groupMinSessionTimeoutMs,
+        groupMaxSessionTimeoutMs: options.groupMaxSessionTimeoutMs,
+        groupMaxSize: options.groupMaxSize,
       };
       const logger = createLogger("chronik").child({ nodeId: config.nodeId });
       const broker = await Broker.start(config, logger);

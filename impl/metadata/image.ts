@@ -56,6 +56,11 @@ export class MetadataImage {
   readonly brokers = new Map<number, BrokerImage>();
   /** Offset of the last record applied; -1 before any. */
   appliedOffset = -1n;
+  /**
+   * The first producer id of the next block the controller hands out
+   * (ProducerIdsRecord): every id below it went to some broker, once.
+   */
+  nextProducerId = 0n;
 
   /** Applies one committed record; returns what changed so the broker can act on it. */
   apply(record: MetadataRecord, offset: bigint): ImageChange | null {
@@ -146,6 +151,17 @@ export class MetadataImage {
           throw new Error(`${record.type} at ${offset} for unregistered broker ${record.value.id}`);
         broker.fenced = record.type === "FenceBrokerRecord";
         return { kind: "broker-changed", broker };
+      }
+      case "ProducerIdsRecord": {
+        const { nextProducerId, brokerId } = record.value;
+        // Blocks only move forward: an id handed out twice would let two producers share one.
+        if (nextProducerId <= this.nextProducerId) {
+          throw new Error(
+            `ProducerIdsRecord at ${offset} for broker ${brokerId} moves the next producer id from ${this.nextProducerId} back to ${nextProducerId}`,
+          );
+        }
+        this.nextProducerId = nextProducerId;
+        return null;
       }
       case "NoOpRecord":
         return null;

@@ -104,6 +104,9 @@ const anyMetadataRecord = fc.oneof(
   recordIn("FenceBrokerRecord", 0, () => fc.record({ id: wire.int32, epoch: wire.int64 })),
   recordIn("UnfenceBrokerRecord", 0, () => fc.record({ id: wire.int32, epoch: wire.int64 })),
   recordIn("RemoveTopicRecord", 0, () => fc.record({ topicId: wire.uuid })),
+  recordIn("ProducerIdsRecord", 0, () =>
+    fc.record({ brokerId: wire.int32, brokerEpoch: wire.int64, nextProducerId: wire.int64 }),
+  ),
   recordIn("NoOpRecord", 0, () => fc.constant({})),
 );
 
@@ -159,6 +162,15 @@ const partitionChangeRecordHex =
   ("01" + "04" + "00000002") + // tag 1, 4 bytes: leader 2
   ("06" + "01" + "01") + // tag 6, 1 byte: eligible_leader_replicas [] (empty, not unchanged)
   ("08" + "11" + ("02" + directoryId)); // tag 8, 17 bytes: directories
+
+const producerIdsRecordHex =
+  "01" + // frame version
+  "0f" + // record type ProducerIdsRecord (15)
+  "00" + // record version
+  "00000002" + // broker_id 2
+  "0000000000000005" + // broker_epoch 5
+  "0000000000000bb8" + // next_producer_id 3000: the block given was 2000-2999
+  "00"; // tagged fields
 
 describe("metadata records", () => {
   it("encodes a TopicRecord byte for byte", () => {
@@ -246,6 +258,16 @@ describe("metadata records", () => {
     });
   });
 
+  it("encodes a ProducerIdsRecord byte for byte", () => {
+    const record: MetadataRecord = {
+      type: "ProducerIdsRecord",
+      version: 0,
+      value: { brokerId: 2, brokerEpoch: 5n, nextProducerId: 3000n },
+    };
+    expect(encodeMetadataRecord(record).toString("hex")).toBe(producerIdsRecordHex);
+    expect(decodeMetadataRecord(Buffer.from(producerIdsRecordHex, "hex"))).toEqual(record);
+  });
+
   it("keeps the record type numbers Kafka assigns", () => {
     const recordTypes = Object.fromEntries(
       Object.entries(metadataRecordDefinitions).map(([name, definition]) => [name, definition.recordType]),
@@ -259,6 +281,7 @@ describe("metadata records", () => {
       FenceBrokerRecord: 7,
       UnfenceBrokerRecord: 8,
       RemoveTopicRecord: 9,
+      ProducerIdsRecord: 15,
       NoOpRecord: 20,
     });
   });
@@ -283,6 +306,7 @@ describe("metadata records", () => {
       partitionRecordVersion0Hex,
       partitionRecordVersion2Hex,
       partitionChangeRecordHex,
+      producerIdsRecordHex,
     ]) {
       expectEveryTruncationRefused(metadataRecords, hex);
     }

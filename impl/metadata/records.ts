@@ -202,6 +202,20 @@ export const removeTopicRecord = struct({
 });
 
 /**
+ * ProducerIdsRecord (type 15), version 0: the controller handed a block of
+ * producer ids to a broker; the next block starts at next_producer_id.
+ *
+ *   broker_id: INT32                  (the broker that asked)
+ *   broker_epoch: INT64 (default -1)  (the epoch of its registration)
+ *   next_producer_id: INT64           (the first id of the next block: this block ends before it)
+ */
+export const producerIdsRecord = struct({
+  brokerId: field(int32),
+  brokerEpoch: field(int64, { default: -1n }),
+  nextProducerId: field(int64),
+});
+
+/**
  * NoOpRecord (type 20), version 0: no fields. It changes nothing in the image,
  * so a controller can commit a record in its own epoch without deciding anything.
  */
@@ -220,6 +234,7 @@ export const metadataRecordDefinitions = {
   FenceBrokerRecord: { recordType: 7, versionMax: 0, grammar: fenceBrokerRecord },
   UnfenceBrokerRecord: { recordType: 8, versionMax: 0, grammar: unfenceBrokerRecord },
   RemoveTopicRecord: { recordType: 9, versionMax: 0, grammar: removeTopicRecord },
+  ProducerIdsRecord: { recordType: 15, versionMax: 0, grammar: producerIdsRecord },
   NoOpRecord: { recordType: 20, versionMax: 0, grammar: noOpRecord },
 } as const;
 

@@ -5,6 +5,7 @@ import { ErrorCode } from "../protocol/error-codes.ts";
 import {
   batchOf,
   closeTestSchedulers,
+  idempotentBatch,
   openTestLog,
   produced,
   silentLogger,
@@ -69,6 +70,12 @@ async function leading(
     },
     produce: (label: string, acks: number, count = 2) => {
       const { records, batches } = produced(batchOf(label, count));
+      return leader.produce(records, batches, acks);
+    },
+    /** A batch of two records by idempotent producer 5, epoch `producerEpoch`, from `baseSequence`. */
+    produceIdempotent: (baseSequence: number, acks: number, producerEpoch = 0) => {
+      const stamp = { producerId: 5n, producerEpoch, baseSequence };
+      const { records, batches } = produced(idempotentBatch(`s${baseSequence}`, 2, stamp));
       return leader.produce(records, batches, acks);
     },
   };
@@ -203,6 +210,62 @@ describe("the partition leader runs the ISR machine", () => {
       leader.resign();
       expect(await waiting).toMatchObject({ errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER });
       expect(await produce("b", 1)).toMatchObject({ errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER });
+    });
+  });
+});
+
+describe("the partition leader and idempotent producers", () => {
+  it("answers an acks=1 retry with the first attempt's offset and writes nothing", async () => {
+    await withTemporaryDirectory(async (directory) => {
+      const { local, produceIdempotent } = await leading(directory, {});
+      expect(await produceIdempotent(0, 1)).toEqual({ errorCode: 0, baseOffset: 0n });
+      expect(await produceIdempotent(2, 1)).toEqual({ errorCode: 0, baseOffset: 2n });
+      expect(await produceIdempotent(0, 1)).toEqual({ errorCode: 0, baseOffset: 0n });
+      expect(local.log.logEndOffset).toBe(4n);
+    });
+  });
+
+  it("answers an acks=all retry once the first attempt is committed: at once when it already is", async () => {
+    await withTemporaryDirectory(async (directory) => {
+      const { leader, local, produceIdempotent } = await leading(directory, {});
+      const first = produceIdempotent(0, -1);
+      await settle();
+      let retryAnswered = false;
+      const retry = produceIdempotent(0, -1).then((outcome) => {
+        retryAnswered = true;
+        return outcome;
+      });
+      await settle();
+      expect(retryAnswered).toBe(false);
+      leader.replicaFetched(2, 2n);
+      leader.replicaFetched(3, 2n);
+      expect(await first).toEqual({ errorCode: 0, baseOffset: 0n });
+      expect(await retry).toEqual({ errorCode: 0, baseOffset: 0n });
+      expect(local.highWatermark).toBe(2n);
+      expect(await produceIdempotent(0, -1)).toEqual({ errorCode: 0, baseOffset: 0n });
+      expect(local.log.logEndOffset).toBe(2n);
+    });
+  });
+
+  it("refuses a sequence gap and a fenced epoch with Kafka's codes, before the ISR machine holds them", async () => {
+    await withTemporaryDirectory(async (directory) => {
+      const { local, produceIdempotent } = await leading(
+        directory,
+        { replicas: [1], isr: [1] },
+        { minInsyncReplicas: 1, waitingProducesMax: 2 },
+      );
+      await produceIdempotent(0, -1, 1);
+      for (let attempt = 0; attempt < 4; attempt++) {
+        expect(await produceIdempotent(8, -1, 1)).toMatchObject({
+          errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
+        });
+        expect(await produceIdempotent(2, -1, 0)).toMatchObject({
+          errorCode: ErrorCode.INVALID_PRODUCER_EPOCH,
+        });
+      }
+      // Eight refusals, and the bounded list of waiting acks=all produces still has room.
+      expect(await produceIdempotent(2, -1, 1)).toEqual({ errorCode: 0, baseOffset: 2n });
+      expect(local.log.logEndOffset).toBe(4n);
     });
   });
 });

@@ -8,6 +8,12 @@
  *
  * A new leader epoch gets a new PartitionLeader: the old one resigns (its
  * waiting produces are answered NOT_LEADER_OR_FOLLOWER by the machine).
+ *
+ * Idempotent producers' batches are checked against the partition's producer
+ * state (storage/producer-state.ts) before the machine sees them: a refused
+ * batch is answered at once, and a retry of a batch already written is
+ * answered with the first attempt's offsets once that attempt is as safe as
+ * the acks ask, without being written again.
  */
 import { type Actor, createActor } from "xstate";
 import { type Event, isrMachine } from "../../machines/isr.ts";
@@ -15,6 +21,7 @@ import type { LocalPartition } from "../broker/replica-manager.ts";
 import type { Logger } from "../log.ts";
 import { ErrorCode } from "../protocol/error-codes.ts";
 import type { BatchHeader } from "../protocol/record-batch.ts";
+import { type ProducerBatchProblem, ProducerBatchRefusedError } from "../storage/producer-state.ts";
 
 /** What the controller answered to one AlterPartition, or that no answer came. */
 export type AlterPartitionOutcome =
@@ -51,7 +58,18 @@ interface PendingProduce {
   baseOffset: bigint | null;
   /** acks=1 is answered when durable; acks=all when the machine completes it. */
   acks: number;
+  /** A retry of batches already in the log at these offsets: nothing is appended for it. */
+  duplicateOf: { firstOffset: bigint; lastOffset: bigint } | null;
 }
+
+/** The Kafka error for each producer state refusal, in every Produce version (3-11). */
+const producerProblemErrorCodes: Record<ProducerBatchProblem, number> = {
+  // Kafka answers a fenced epoch on Produce with INVALID_PRODUCER_EPOCH since 2.7 (KIP-588);
+  // PRODUCER_FENCED is the transaction coordinator's answer, never Produce's.
+  "invalid-producer-epoch": ErrorCode.INVALID_PRODUCER_EPOCH,
+  "out-of-order-sequence": ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
+  "invalid-sequence": ErrorCode.INVALID_RECORD,
+};
 
 export class PartitionLeader {
   readonly leaderEpoch: number;
@@ -162,12 +180,36 @@ export class PartitionLeader {
     if (this.resigned) {
       return Promise.resolve({ errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, errorMessage: null });
     }
+    // Refused before the machine: a refusal registered there as a waiting acks=all produce would
+    // hold a place in its bounded list until the high watermark next moves.
+    const verdict = this.local.log.checkProducedBatches(batches);
+    if (verdict.kind === "refused") {
+      return Promise.resolve({
+        errorCode: producerProblemErrorCodes[verdict.problem],
+        errorMessage: verdict.detail,
+      });
+    }
+    const duplicateOf = verdict.kind === "duplicate" ? verdict : null;
+    if (duplicateOf !== null && (acks !== -1 || duplicateOf.lastOffset < this.local.highWatermark)) {
+      // Already as safe as acks asks (below the high watermark it is on every ISR member): answer it.
+      return this.local.log.durableThrough(duplicateOf.lastOffset).then(
+        () => ({ errorCode: ErrorCode.NONE, baseOffset: duplicateOf.firstOffset }),
+        (error: unknown) => ({
+          errorCode: ErrorCode.KAFKA_STORAGE_ERROR,
+          errorMessage: (error as Error).message,
+        }),
+      );
+    }
     const requestId = this.nextRequestId++;
     const recordCount = batches.reduce((count, batch) => count + batch.lastOffsetDelta + 1, 0);
-    // Offsets are given in the append the machine asks for, synchronously within this send.
-    const lastOffset = Number(this.local.log.logEndOffset) + recordCount - 1;
+    // Offsets are given in the append the machine asks for, synchronously within this send; a retry
+    // not yet committed waits, as a new append would, for the high watermark to pass its first attempt.
+    const lastOffset =
+      duplicateOf === null
+        ? Number(this.local.log.logEndOffset) + recordCount - 1
+        : Number(duplicateOf.lastOffset);
     return new Promise((resolve) => {
-      this.produces.set(requestId, { records, batches, resolve, baseOffset: null, acks });
+      this.produces.set(requestId, { records, batches, resolve, baseOffset: null, acks, duplicateOf });
       this.send({ type: "produce.requested", requestId, acks, lastOffset });
     });
   }
@@ -189,14 +231,32 @@ export class PartitionLeader {
   private append(requestId: number): void {
     const pending = this.produces.get(requestId);
     if (pending === undefined) return;
+    if (pending.duplicateOf !== null) {
+      this.awaitFirstAttempt(requestId, pending, pending.duplicateOf);
+      return;
+    }
     let appended: ReturnType<LocalPartition["log"]["append"]>;
     try {
       appended = this.local.log.append(pending.records, pending.batches, this.leaderEpoch);
     } catch (error) {
+      if (error instanceof ProducerBatchRefusedError) {
+        this.settle(requestId, {
+          errorCode: producerProblemErrorCodes[error.problem],
+          errorMessage: error.message,
+        });
+        return;
+      }
       this.logger.error({ err: error }, "append failed");
       this.settle(requestId, {
         errorCode: ErrorCode.KAFKA_STORAGE_ERROR,
         errorMessage: (error as Error).message,
+      });
+      return;
+    }
+    if (appended.duplicate) {
+      this.awaitFirstAttempt(requestId, pending, {
+        firstOffset: appended.baseOffset,
+        lastOffset: appended.lastOffset,
       });
       return;
     }
@@ -210,6 +270,33 @@ export class PartitionLeader {
       },
       (error: unknown) => {
         this.logger.error({ err: error }, "write or sync failed");
+        this.settle(requestId, {
+          errorCode: ErrorCode.KAFKA_STORAGE_ERROR,
+          errorMessage: (error as Error).message,
+        });
+      },
+    );
+  }
+
+  /**
+   * A retry the machine let through: nothing is written; it is answered with
+   * the first attempt's offsets once those are durable (acks=1), or once the
+   * high watermark passes them (acks=all), which the machine completes as for
+   * any append, unless it had passed them already by the time they were durable.
+   */
+  private awaitFirstAttempt(
+    requestId: number,
+    pending: PendingProduce,
+    firstAttempt: { firstOffset: bigint; lastOffset: bigint },
+  ): void {
+    pending.baseOffset = firstAttempt.firstOffset;
+    this.local.log.durableThrough(firstAttempt.lastOffset).then(
+      () => {
+        if (pending.acks !== -1 || firstAttempt.lastOffset < this.local.highWatermark) {
+          this.answer(requestId, null);
+        }
+      },
+      (error: unknown) => {
         this.settle(requestId, {
           errorCode: ErrorCode.KAFKA_STORAGE_ERROR,
           errorMessage: (error as Error).message,

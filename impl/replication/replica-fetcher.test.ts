@@ -21,7 +21,14 @@ import { offsetForLeaderEpochApi } from "../protocol/apis/offset-for-leader-epoc
 import { ErrorCode } from "../protocol/error-codes.ts";
 import { Reader } from "../protocol/reader.ts";
 import type { InferInput } from "../protocol/schema.ts";
-import { capturingLogger, closeTestSchedulers, leaderBatch, replicated } from "../storage/test-support.ts";
+import {
+  capturingLogger,
+  closeTestSchedulers,
+  idempotentBatch,
+  leaderBatch,
+  produced,
+  replicated,
+} from "../storage/test-support.ts";
 import { ReplicaFetchers } from "./replica-fetcher.ts";
 import { catchUpBackoffMs, resolveReplicaFetcherSettings } from "./replica-fetcher-settings.ts";
 import { hostedPartition, topicImage, topicName, withPartitions } from "./replication-test-support.ts";
@@ -506,6 +513,58 @@ describe("ReplicaFetchers", () => {
       expect(lastFetch(leader)).toMatchObject({ currentLeaderEpoch: 4, fetchOffset: 0n });
       expect(local.log.logEndOffset).toBe(0n);
       expect(local.highWatermark).toBe(0n);
+    }));
+
+  it("keeps the producer state of what it replicates, and after truncating, the state as of the truncation point", () =>
+    withPartitions(async (directory) => {
+      const leader = new ScriptedLeader();
+      const local = await followerWith(directory, [], 0);
+      const stamp = (baseSequence: number) => ({ producerId: 9n, producerEpoch: 0, baseSequence });
+      const idempotent = (label: string, sequence: number, offset: bigint, epoch: number) =>
+        idempotentBatch(label, 3, stamp(sequence), { baseOffset: offset, epoch });
+      const answer = (records: Buffer, divergingEpoch?: { epoch: number; endOffset: bigint }) => ({
+        partitionIndex: 0,
+        errorCode: 0,
+        highWatermark: 0n,
+        abortedTransactions: null,
+        records,
+        ...(divergingEpoch === undefined ? {} : { divergingEpoch }),
+      });
+      leader.fetchAnswer = (request) => {
+        const partition = request.topics[0]!.partitions[0]!;
+        // Epoch 2 led by another node: three batches, of which the new leader (epoch 3) kept only the first.
+        if (partition.fetchOffset === 0n) {
+          return answer(
+            replicated(idempotent("a", 0, 0n, 2), idempotent("b", 3, 3n, 2), idempotent("c", 6, 6n, 2))
+              .records,
+          );
+        }
+        if (partition.fetchOffset === 9n) return answer(Buffer.alloc(0), { epoch: 2, endOffset: 3n });
+        // The producer's retry of "b" landed on the new leader, after "a".
+        if (partition.fetchOffset === 3n) return answer(replicated(idempotent("b", 3, 3n, 3)).records);
+        return answer(Buffer.alloc(0));
+      };
+      const fetchers = fetchersFor(leader);
+
+      fetchers.follow(local, 1, 3);
+      await waitFor("a fetch after the new leader's batch", () =>
+        leader.fetches.some((f) => f.topics[0]!.partitions[0]!.fetchOffset === 6n),
+      );
+      await fetchers.close();
+
+      expect(local.log.producerState(9n)?.batches).toEqual([
+        { firstSequence: 0, lastSequence: 2, firstOffset: 0n, lastOffset: 2n },
+        { firstSequence: 3, lastSequence: 5, firstOffset: 3n, lastOffset: 5n },
+      ]);
+      // Leading next, it answers a retry of "b" from its own state, and takes "c" as new.
+      const retry = produced(idempotentBatch("b", 3, stamp(3))).batches;
+      expect(local.log.checkProducedBatches(retry)).toEqual({
+        kind: "duplicate",
+        firstOffset: 3n,
+        lastOffset: 5n,
+      });
+      const next = produced(idempotentBatch("c", 3, stamp(6))).batches;
+      expect(local.log.checkProducedBatches(next)).toEqual({ kind: "append" });
     }));
 
   it("refuses to follow itself or a negative leader", () =>

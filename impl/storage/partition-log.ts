@@ -5,9 +5,11 @@
  * (log-recovery.ts).
  *
  * Offsets are assigned synchronously in append, so offset order is call
- * order. Readers see only bytes already in the file. Truncation, retention
- * and close take the log's lock alone, so no read sees a file shrink or
- * close under it; appends are refused while truncation or close runs.
+ * order; so is the order in which appends check and update the producer
+ * state (producer-state.ts). Readers see only bytes already in the file.
+ * Truncation, retention and close take the log's lock alone, so no read sees
+ * a file shrink or close under it; appends are refused while truncation or
+ * close runs.
  */
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
@@ -30,6 +32,14 @@ import {
   recoverSegments,
   serializeHighWatermark,
 } from "./log-recovery.ts";
+import { PartitionProducers } from "./partition-producers.ts";
+import {
+  defaultProducerStateSettings,
+  type ProducedBatchesVerdict,
+  ProducerBatchRefusedError,
+  type ProducerEntry,
+  type ProducerStateSettings,
+} from "./producer-state.ts";
 import { ReadWriteLock } from "./read-write-lock.ts";
 import { checkReplicatedBatches } from "./replicated-batches.ts";
 import { Segment } from "./segment.ts";
@@ -59,6 +69,8 @@ export interface PartitionLogOptions {
   sync: SyncScheduler;
   logger: Logger;
   nowMs?: () => number;
+  /** Bounds of the idempotent producers' state; Kafka's defaults when left out. */
+  producerState?: Partial<ProducerStateSettings>;
 }
 
 export interface AppendResult {
@@ -66,6 +78,11 @@ export interface AppendResult {
   lastOffset: bigint;
   /** Resolves once these bytes and every earlier append are durable per the fsync policy. */
   durable: Promise<void>;
+  /**
+   * The leader's append repeated batches its producer already wrote: nothing
+   * was written, and the offsets are those of the first attempt.
+   */
+  duplicate: boolean;
 }
 
 export type ReadResult = { records: Buffer } | { error: "offset-out-of-range" };
@@ -93,6 +110,7 @@ export class PartitionLog {
     private segments: Segment[],
     private readonly epochs: LeaderEpochCache,
     highWatermark: bigint,
+    private readonly producers: PartitionProducers,
   ) {
     this.writes = new WritePipeline(sync, this.logEndOffset, (error) => this.fail(error));
     this.highWatermarkRequested = highWatermark;
@@ -141,6 +159,15 @@ export class PartitionLog {
       );
       const checkpointed = await loadHighWatermark(directory, logger);
       const highWatermark = clampOffset(checkpointed, startOffset, endOffset);
+      const producers = await PartitionProducers.open({
+        directory,
+        settings: { ...defaultProducerStateSettings, ...options.producerState },
+        segments,
+        log: { startOffset, endOffset },
+        cleanShutdown: clean,
+        nowMs: nowMs(),
+        logger,
+      });
       const log = new PartitionLog(
         directory,
         config,
@@ -150,6 +177,7 @@ export class PartitionLog {
         segments,
         epochs,
         highWatermark,
+        producers,
       );
       // Before any rebuilt index file below: a segment with index files is not scanned for epochs again.
       if (epochsChanged) await log.epochCheckpoint.write();
@@ -209,6 +237,37 @@ export class PartitionLog {
     return this.segments.reduce((total, segment) => total + segment.sizeBytes, 0);
   }
 
+  /** The idempotent producer's state here, if this partition knows it. */
+  producerState(producerId: bigint): ProducerEntry | undefined {
+    return this.producers.table.get(producerId);
+  }
+
+  /** How many producers this partition keeps state for. */
+  get producerCount(): number {
+    return this.producers.table.size;
+  }
+
+  /** The offsets of the producer state snapshot files on disk, ascending. */
+  get producerSnapshotOffsets(): readonly bigint[] {
+    return this.producers.snapshots.all;
+  }
+
+  /**
+   * What the leader's append would make of these produced batches, as the
+   * producer state stands now (it changes nothing): append them, answer a
+   * retry with its first attempt's offsets, or refuse them.
+   */
+  checkProducedBatches(batches: readonly BatchHeader[]): ProducedBatchesVerdict {
+    return this.producers.table.checkProduced(batches);
+  }
+
+  /** Resolves once everything up to `lastOffset` is durable, as an append's `durable` does. */
+  durableThrough(lastOffset: bigint): Promise<void> {
+    if (lastOffset < this.writes.durableEndOffset) return Promise.resolve();
+    // Offsets below the log end were queued by earlier appends, all of which this waits for.
+    return this.writes.earlierAppendsDurable();
+  }
+
   /** Backpressure for appends: resolves once `bytes` fit the group commit's queue. */
   waitForAppendRoom(bytes: number): Promise<void> {
     return this.sync.waitForRoom(bytes, 2);
@@ -218,9 +277,12 @@ export class PartitionLog {
    * The leader's append. Assigns offsets in place (synchronously, so
    * ordering is the call order) and queues the bytes; `records` must stay
    * untouched until `durable` settles. `batches` must be
-   * validateProducedBatches(records). Throws StorageBusyError, before
-   * assigning anything, when the group commit's queue is full, and an Error
-   * when the log is closed, truncating or failed.
+   * validateProducedBatches(records). Batches of idempotent producers are
+   * checked against the producer state first (checkProducedBatches): a
+   * retry is answered with its first attempt's offsets and `duplicate`,
+   * nothing written; a refusal throws ProducerBatchRefusedError. Throws
+   * StorageBusyError, before assigning anything, when the group commit's
+   * queue is full, and an Error when the log is closed, truncating or failed.
    */
   append(records: Buffer, batches: BatchHeader[], leaderEpoch: number): AppendResult {
     this.assertAppendable();
@@ -230,6 +292,17 @@ export class PartitionLog {
     assertInvariant(epochOk, "leader-epochs-monotonic", () => {
       return `append with leader epoch ${leaderEpoch} after epoch ${latestEpoch} in ${this.directory}`;
     });
+    const verdict = this.producers.table.checkProduced(batches);
+    if (verdict.kind === "refused") throw new ProducerBatchRefusedError(verdict.problem, verdict.detail);
+    if (verdict.kind === "duplicate") {
+      const { firstOffset, lastOffset } = verdict;
+      return {
+        baseOffset: firstOffset,
+        lastOffset,
+        durable: this.durableThrough(lastOffset),
+        duplicate: true,
+      };
+    }
     this.checkRoom(records.length);
     if (leaderEpoch >= 0) this.recordEpochStart(leaderEpoch, this.logEndOffset);
     return this.place(records, batches, leaderEpoch);
@@ -244,7 +317,9 @@ export class PartitionLog {
    * at the log end, InvalidReplicatedBatchError when a batch is damaged
    * (CRC, length, count), not contiguous with the one before, or of an older
    * leader epoch than the log holds; StorageBusyError and Error as `append`.
-   * Each new leader epoch is recorded at the base offset of its first batch.
+   * Each new leader epoch is recorded at the base offset of its first batch,
+   * and each batch of an idempotent producer updates its state unchecked, so
+   * that this replica can lead with the state the leader had.
    */
   appendAsFollower(records: Buffer, batches: readonly BatchHeader[]): AppendResult {
     this.assertAppendable();
@@ -358,6 +433,11 @@ export class PartitionLog {
     });
   }
 
+  /** Resolves once the seals, index writes and producer snapshots started so far are done. */
+  backgroundSettled(): Promise<void> {
+    return this.settleBackground();
+  }
+
   /** Resolves once every append made so far is in the file, where reads see it. */
   appendsWritten(): Promise<void> {
     return this.writes.allWritten();
@@ -377,6 +457,12 @@ export class PartitionLog {
       else this.writes.truncatedTo(end);
       // Kafka clears the epoch history on a full truncation: none of it describes the restarted log.
       const epochsChanged = fully ? this.epochs.clear() : this.epochs.truncateFromEnd(end);
+      await this.producers.truncated({
+        fully,
+        segments: this.segments,
+        log: { startOffset: this.logStartOffset, endOffset: end },
+        nowMs: this.nowMs(),
+      });
       const highWatermark = clampOffset(this.highWatermarkRequested, this.logStartOffset, end);
       const highWatermarkChanged = highWatermark !== this.highWatermarkRequested;
       this.highWatermarkRequested = highWatermark;
@@ -388,10 +474,16 @@ export class PartitionLog {
     }
   }
 
-  /** Deletes whole sealed segments from the start by retention.ms and retention.bytes; never the active one. */
+  /**
+   * Deletes whole sealed segments from the start by retention.ms and
+   * retention.bytes, never the active one, with the producer snapshots
+   * before the new log start; and forgets the producers whose
+   * producer.id.expiration.ms has passed.
+   */
   applyRetention(nowMs: number): Promise<void> {
     return this.lock.write(async () => {
       if (this.state !== "open") return;
+      this.producers.expire(nowMs);
       // A segment whose rebuilt index is still being written is not deleted under that write.
       await this.settleBackground();
       const { retentionBytesMax, retentionMsMax } = this.config;
@@ -412,6 +504,7 @@ export class PartitionLog {
       // Oldest first, so that a crash half-way leaves a log that still starts somewhere.
       for (const segment of deleted) await segment.delete();
       await syncDirectory(this.directory);
+      await this.producers.startMoved(this.logStartOffset);
       if (this.epochs.truncateFromStart(this.logStartOffset)) this.writeEpochCheckpoint();
       const baseOffsets = deleted.map((segment) => String(segment.baseOffset));
       this.logger.info(
@@ -464,6 +557,7 @@ export class PartitionLog {
         await this.highWatermarkCheckpoint.settled();
         // Without the marker the next open rescans the active segment: the right thing after a failed write.
         if (this.failure === null) {
+          await this.producers.closing(this.logEndOffset);
           await writeFileDurably(path.join(this.directory, cleanShutdownFileName), "");
         }
       } finally {
@@ -505,10 +599,10 @@ export class PartitionLog {
 
   /**
    * What both appends share once their batches are accepted: segment rolls,
-   * index entries, one write run per segment touched, the group commit.
-   * `stampEpoch` is the leader's: offsets are assigned and the epoch stamped
-   * in place. Null keeps the offsets and epochs the batches carry (a
-   * follower's, already checked to continue the log).
+   * index entries, one write run per segment touched, the group commit, the
+   * producer state. `stampEpoch` is the leader's: offsets are assigned and
+   * the epoch stamped in place. Null keeps the offsets and epochs the batches
+   * carry (a follower's, already checked to continue the log).
    */
   private place(records: Buffer, batches: readonly BatchHeader[], stampEpoch: number | null): AppendResult {
     const nowMs = this.nowMs();
@@ -520,6 +614,7 @@ export class PartitionLog {
       nowMs - active.rollStartMs > this.config.segmentMsMax
     ) {
       filled.push(active);
+      this.snapshotProducers(active.nextOffset);
       active = this.roll("segment.ms");
     }
     const baseOffset = active.nextOffset;
@@ -539,6 +634,7 @@ export class PartitionLog {
       if (!active.isEmpty && (full || !active.index.canHold(lastOffset))) {
         if (run.to > run.from) runs.push(run);
         filled.push(active);
+        this.snapshotProducers(active.nextOffset);
         active = this.roll("segment.bytes");
         run = {
           segment: active,
@@ -552,6 +648,7 @@ export class PartitionLog {
       assertInvariant(header.baseOffset === offset, "offsets-contiguous", () => {
         return `batch at ${header.position} carries offset ${header.baseOffset}, the log is at ${offset}`;
       });
+      this.producers.table.apply(header);
       active.index.addBatch(active.sizeBytes, header.sizeBytes, offset, header.maxTimestamp);
       active.rollStartMs ??= nowMs;
       active.sizeBytes += header.sizeBytes;
@@ -563,7 +660,17 @@ export class PartitionLog {
     const durable = this.writes.submit(records, runs, active.nextOffset);
     // Only now: a seal flushes what is queued for its segment, and this append's bytes for it just were.
     for (const segment of filled) this.track(this.seal(segment), "seal segment");
-    return { baseOffset, lastOffset: active.nextOffset - 1n, durable };
+    return { baseOffset, lastOffset: active.nextOffset - 1n, durable, duplicate: false };
+  }
+
+  /**
+   * At a roll, the producer state as of the new segment's base offset (every
+   * batch before it applied, none after), as Kafka snapshots at each roll:
+   * recovery then reads at most the segments after the latest snapshot. Taken
+   * now, written in the background.
+   */
+  private snapshotProducers(offset: bigint): void {
+    this.track(this.producers.snapshotAt(offset), "write producer snapshot");
   }
 
   /** The segment that holds `offset`: the last one starting at or before it. */

@@ -14,6 +14,7 @@ import {
 import { encodeRecordBatch, type RecordInput } from "../protocol/records.ts";
 import { defaultLogConfig, type FsyncPolicy, type LogConfig } from "./log-config.ts";
 import { PartitionLog } from "./partition-log.ts";
+import type { ProducerStateSettings } from "./producer-state.ts";
 import { readReplicatedBatches } from "./replicated-batches.ts";
 import { SyncScheduler } from "./sync-scheduler.ts";
 
@@ -80,7 +81,12 @@ export function closeTestSchedulers(): void {
 export function openTestLog(
   directory: string,
   config: Partial<LogConfig> = {},
-  extra: { sync?: SyncScheduler; nowMs?: () => number; logger?: Logger } = {},
+  extra: {
+    sync?: SyncScheduler;
+    nowMs?: () => number;
+    logger?: Logger;
+    producerState?: Partial<ProducerStateSettings>;
+  } = {},
 ): Promise<PartitionLog> {
   return PartitionLog.open({
     directory,
@@ -88,6 +94,7 @@ export function openTestLog(
     sync: extra.sync ?? testScheduler(),
     logger: extra.logger ?? silentLogger(),
     nowMs: extra.nowMs,
+    producerState: extra.producerState,
   });
 }
 
@@ -175,4 +182,34 @@ export async function readRecords(log: PartitionLog, offset: bigint, maxBytes = 
   const result = await log.read(offset, maxBytes, log.logEndOffset, atLeastOne);
   if ("error" in result) throw new Error(result.error);
   return result.records;
+}
+
+/** Who wrote an idempotent batch: producer id, epoch, and the sequence of its first record. */
+export interface ProducerStamp {
+  producerId: bigint;
+  producerEpoch: number;
+  baseSequence: number;
+}
+
+/**
+ * One batch of `count` records by an idempotent producer, as a client sends
+ * it (offset 0, no leader epoch) or, given `at`, as a leader stored it.
+ * Records are stamped now unless `at` says otherwise, as a client stamps
+ * them: producer.id.expiration.ms counts from there.
+ */
+export function idempotentBatch(
+  label: string,
+  count: number,
+  producer: ProducerStamp,
+  at: { baseOffset: bigint; epoch: number; timestamp?: bigint } | null = null,
+): Buffer {
+  const now = BigInt(Date.now());
+  const records: RecordInput[] = [];
+  for (let index = 0; index < count; index++) {
+    records.push({ value: Buffer.from(`${label}-${index}`), timestamp: at?.timestamp ?? now });
+  }
+  return encodeRecordBatch(records, {
+    ...producer,
+    ...(at === null ? {} : { baseOffset: at.baseOffset, partitionLeaderEpoch: at.epoch }),
+  });
 }

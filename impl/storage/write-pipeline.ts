@@ -102,6 +102,11 @@ export class WritePipeline {
     return this.writtenTail.catch(() => undefined);
   }
 
+  /** Resolves once every append submitted so far is durable; rejects when one of them failed. */
+  earlierAppendsDurable(): Promise<void> {
+    return this.durableTail;
+  }
+
   /** Resolves once every submitted append is acknowledged (or failed). */
   allDurable(): Promise<void> {
     return this.durableTail.catch(() => undefined);

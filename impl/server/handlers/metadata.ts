@@ -5,6 +5,7 @@
  */
 import type { BrokerServices } from "../../broker/services.ts";
 import { autoCreateTopics } from "../../broker/topic-creation.ts";
+import { offsetsTopicName } from "../../groups/offsets-topic.ts";
 import type { TopicImage } from "../../metadata/image.ts";
 import { internalTopicNames } from "../../metadata/internal-topics.ts";
 import { checkTopicName } from "../../metadata/topic-commands.ts";
@@ -32,7 +33,8 @@ function describeTopic(topic: TopicImage): TopicResponse {
     errorCode: ErrorCode.NONE,
     name: topic.name,
     topicId: topic.topicId,
-    isInternal: false,
+    // Clients leave internal topics out of pattern subscriptions and listings by this flag.
+    isInternal: topic.name === offsetsTopicName,
     partitions: partitions.map((partition) => ({
       errorCode: ErrorCode.NONE,
       partitionIndex: partition.partitionId,

@@ -6,15 +6,29 @@
  * write is durable and acks=all once the high watermark covers it. acks=0
  * gets no response, as the protocol says; an acks=all produce not covered
  * within the request's timeout is answered REQUEST_TIMED_OUT.
+ *
+ * Batches of idempotent producers are checked against the partition's
+ * producer state by the partition leader (a retry is answered with its
+ * first attempt's offsets). Transactions are not served: a control batch is
+ * INVALID_RECORD, as Kafka refuses one from any client, and a transactional
+ * batch is TRANSACTIONAL_ID_AUTHORIZATION_FAILED, as Kafka answers one sent
+ * without a transactional id, the only way one can arrive here.
  */
 import type { LocalPartition } from "../../broker/replica-manager.ts";
 import type { BrokerServices } from "../../broker/services.ts";
 import { effectiveTopicConfig } from "../../broker/topic-configs.ts";
 import { autoCreateTopics } from "../../broker/topic-creation.ts";
+import { offsetsTopicName } from "../../groups/offsets-topic.ts";
 import { internalTopicNames } from "../../metadata/internal-topics.ts";
 import type { produceApi } from "../../protocol/apis/produce.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
-import { type BatchProblem, isBatchProblem, validateProducedBatches } from "../../protocol/record-batch.ts";
+import {
+  type BatchProblem,
+  isBatchProblem,
+  isControlBatch,
+  isTransactionalBatch,
+  validateProducedBatches,
+} from "../../protocol/record-batch.ts";
 import type { InferInput } from "../../protocol/schema.ts";
 import { notHostedError } from "../../replication/leadership.ts";
 import type { Handler } from "../dispatcher.ts";
@@ -52,6 +66,16 @@ function appendPartition(
   );
   const batches = validateProducedBatches(records, batchBytesMax);
   if (isBatchProblem(batches)) return failed(index, problemErrorCodes[batches.kind], batches.detail);
+  if (batches.some((batch) => isControlBatch(batch.attributes))) {
+    return failed(index, ErrorCode.INVALID_RECORD, "Clients are not allowed to write control records");
+  }
+  if (batches.some((batch) => isTransactionalBatch(batch.attributes))) {
+    return failed(
+      index,
+      ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+      "Transactional records need a transactional id, and this broker serves no transactions",
+    );
+  }
   const leader = services.replicas.leaderOf(local);
   // The image names this node, but the ISR machine for this epoch has not started yet (or just stopped).
   if (leader === undefined) return failed(index, ErrorCode.NOT_LEADER_OR_FOLLOWER);
@@ -118,6 +142,17 @@ export function produceHandler(services: BrokerServices): Handler<Request, Respo
     for (const topic of request.topicData) {
       const partitionResponses: Array<PartitionResponse | Promise<PartitionResponse>> = [];
       for (const data of topic.partitionData) {
+        // Only the group coordinator writes `__consumer_offsets`, as Kafka refuses clients' appends to it.
+        if (topic.name === offsetsTopicName) {
+          partitionResponses.push(
+            failed(
+              data.index,
+              ErrorCode.INVALID_TOPIC_EXCEPTION,
+              `Cannot append to internal topic ${offsetsTopicName}`,
+            ),
+          );
+          continue;
+        }
         const local = internalTopicNames.has(topic.name)
           ? undefined
           : services.replicas.get(topic.name, data.index);

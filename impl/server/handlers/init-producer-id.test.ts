@@ -1,0 +1,101 @@
+/**
+ * The InitProducerId handler on a controller whose metadata log commits at
+ * once: requests and answers go through the codecs in the version named.
+ */
+import { describe, expect, it } from "vitest";
+import type { BrokerServices } from "../../broker/services.ts";
+import { controllerFixture } from "../../controller/controller-test-support.ts";
+import {
+  type ApiDefinition,
+  decodeRequest,
+  decodeResponse,
+  encodeRequest,
+  encodeResponse,
+} from "../../protocol/api.ts";
+import { initProducerIdApi } from "../../protocol/apis/init-producer-id.ts";
+import { ErrorCode } from "../../protocol/error-codes.ts";
+import { Reader } from "../../protocol/reader.ts";
+import { silentLogger } from "../../storage/test-support.ts";
+import type { Handler } from "../dispatcher.ts";
+import { initProducerIdHandler } from "./init-producer-id.ts";
+import { handlerContext, responseOf } from "./quorum-test-support.ts";
+
+/** Node 1, the controller of brokers 1-3 (broker epochs 101-103). */
+function controllerNode() {
+  const fixture = controllerFixture([1, 2, 3]);
+  const services = {
+    config: { nodeId: 1 },
+    image: fixture.image,
+    controller: fixture.controller,
+    controllerLink: { isLocal: () => true },
+    logger: silentLogger(),
+  } as unknown as BrokerServices;
+  return { fixture, services };
+}
+
+/** One request through `handler`, encoded and decoded both ways as `version`. */
+async function exchange<Request, RequestInput, Response, ResponseInput>(
+  api: ApiDefinition<Request, RequestInput, Response, ResponseInput>,
+  handler: Handler<Request, ResponseInput>,
+  version: number,
+  request: RequestInput,
+): Promise<Response> {
+  const decoded = decodeRequest(api, version, new Reader(encodeRequest(api, version, request).toBuffer()));
+  const answer = await responseOf(handler(decoded, handlerContext(api.key, version)));
+  return decodeResponse(api, version, encodeResponse(api, version, answer).toBuffer());
+}
+
+describe("InitProducerId", () => {
+  it("gives each idempotent producer a fresh id with epoch 0, from the controller's first block", async () => {
+    const { fixture, services } = controllerNode();
+    const handler = initProducerIdHandler(services);
+    const ask = (version: number) =>
+      exchange(initProducerIdApi, handler, version, { transactionalId: null, transactionTimeoutMs: 60_000 });
+    expect(await ask(0)).toEqual({ throttleTimeMs: 0, errorCode: 0, producerId: 0n, producerEpoch: 0 });
+    expect(await ask(4)).toEqual({ throttleTimeMs: 0, errorCode: 0, producerId: 1n, producerEpoch: 0 });
+    expect(fixture.image.nextProducerId).toBe(1000n);
+  });
+
+  it("gives a fresh id even to a v3+ producer naming the id and epoch it holds, as Kafka does without a transactional id", async () => {
+    const { services } = controllerNode();
+    const handler = initProducerIdHandler(services);
+    const held = { transactionalId: null, transactionTimeoutMs: 60_000, producerId: 0n, producerEpoch: 3 };
+    expect(await exchange(initProducerIdApi, handler, 5, held)).toMatchObject({
+      errorCode: 0,
+      producerId: 0n,
+      producerEpoch: 0,
+    });
+    expect(await exchange(initProducerIdApi, handler, 5, held)).toMatchObject({
+      errorCode: 0,
+      producerId: 1n,
+      producerEpoch: 0,
+    });
+  });
+
+  it("refuses a v3+ request naming only one of id and epoch with INVALID_REQUEST", async () => {
+    const { services } = controllerNode();
+    const handler = initProducerIdHandler(services);
+    const half = { transactionalId: null, transactionTimeoutMs: 60_000, producerId: 7n, producerEpoch: -1 };
+    expect(await exchange(initProducerIdApi, handler, 3, half)).toEqual({
+      throttleTimeMs: 0,
+      errorCode: ErrorCode.INVALID_REQUEST,
+      producerId: -1n,
+      producerEpoch: -1,
+    });
+  });
+
+  it("refuses a transactional id with UNSUPPORTED_VERSION, a final answer, and hands out no id", async () => {
+    const { fixture, services } = controllerNode();
+    const handler = initProducerIdHandler(services);
+    const transactional = { transactionalId: "orders-tx", transactionTimeoutMs: 60_000 };
+    for (const version of [0, 3, 5]) {
+      expect(await exchange(initProducerIdApi, handler, version, transactional)).toEqual({
+        throttleTimeMs: 0,
+        errorCode: ErrorCode.UNSUPPORTED_VERSION,
+        producerId: -1n,
+        producerEpoch: -1,
+      });
+    }
+    expect(fixture.image.nextProducerId).toBe(0n);
+  });
+});
