@@ -6,19 +6,16 @@
  * a follower's restart, min.insync.replicas above the ISR, and the loss of a
  * majority.
  */
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import { Kafka, logLevel, type Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { metadataApi } from "../../impl/protocol/apis/metadata.ts";
 import { ErrorCode } from "../../impl/protocol/error-codes.ts";
-import { chronikBin } from "../support/broker-process.ts";
 import { LocalCluster } from "../support/cluster-process.ts";
+import { dumpedRecords } from "../support/dump-log.ts";
 import { eventually } from "../support/eventually.ts";
 import { runKcat } from "../support/kcat.ts";
 import { exchange } from "../support/raw-connection.ts";
 
-const runFile = promisify(execFile);
 interface PartitionView {
   partition: number;
   leader: number;
@@ -48,24 +45,8 @@ async function partitionsOf(port: number, topic: string): Promise<PartitionView[
 
 /** Every record of one replica as `chronik dump-log --json` reads it from the node's disk: offset, key, value. */
 async function replicaRecords(dataDir: string, topic: string, partition: number): Promise<string[]> {
-  const { stdout } = await runFile(process.execPath, [
-    chronikBin,
-    "dump-log",
-    "--data-dir",
-    dataDir,
-    "--topic",
-    topic,
-    "--partition",
-    String(partition),
-    "--json",
-  ]);
-  return stdout
-    .split("\n")
-    .filter((line) => line.trim() !== "")
-    .map((line) => {
-      const record = JSON.parse(line) as { offset: string; key: string | null; value: string | null };
-      return `${record.offset}:${record.key}:${record.value}`;
-    });
+  const records = await dumpedRecords(dataDir, topic, partition);
+  return records.map((record) => `${record.offset}:${record.key}:${record.value}`);
 }
 
 function kafkaFor(cluster: LocalCluster, clientId: string): Kafka {

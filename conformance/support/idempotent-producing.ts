@@ -3,14 +3,10 @@
  * the Produce-cutting proxies, numbered sends, and the values a replica
  * holds on disk as `chronik dump-log` reads them.
  */
-import { execFile } from "node:child_process";
 import { connect } from "node:net";
-import { promisify } from "node:util";
 import type { ISocketFactory, Producer } from "kafkajs";
-import { chronikBin } from "./broker-process.ts";
+import { dumpedRecords } from "./dump-log.ts";
 import type { ProduceCuttingProxy } from "./produce-cutting-proxy.ts";
-
-const runFile = promisify(execFile);
 
 /** KafkaJS's sockets go to each broker's proxy instead of the broker. */
 export function socketsThrough(proxies: ReadonlyMap<number, ProduceCuttingProxy>): ISocketFactory {
@@ -23,21 +19,7 @@ export function socketsThrough(proxies: ReadonlyMap<number, ProduceCuttingProxy>
 
 /** The values of partition `partition` of `topicName`, as `chronik dump-log --json` reads them from disk. */
 export async function valuesOnDisk(dataDir: string, topicName: string, partition = 0): Promise<string[]> {
-  const { stdout } = await runFile(process.execPath, [
-    chronikBin,
-    "dump-log",
-    "--data-dir",
-    dataDir,
-    "--topic",
-    topicName,
-    "--partition",
-    String(partition),
-    "--json",
-  ]);
-  return stdout
-    .split("\n")
-    .filter((line) => line.trim() !== "")
-    .map((line) => String((JSON.parse(line) as { value: string | null }).value));
+  return (await dumpedRecords(dataDir, topicName, partition)).map((record) => String(record.value));
 }
 
 /** Sends `count` messages of `size` each, one send (one Produce) at a time, valued `m-<n>` from `from`. */

@@ -6,7 +6,7 @@
  * written, like group state, through the partition with acks=all before any
  * client hears they are stored.
  */
-import type { GroupRecord, Limits } from "../../machines/consumer-group.ts";
+import { appendErrorToResponseError, type GroupRecord, type Limits } from "../../machines/consumer-group.ts";
 import type { BrokerConfig } from "../broker/config.ts";
 import type { Logger } from "../log.ts";
 import type { MetadataImage } from "../metadata/image.ts";
@@ -88,9 +88,9 @@ export class GroupCoordinator {
     return this.partitions.all().some((partition) => partition.status === "loading");
   }
 
-  /** Appends records for the group's partition with acks=all; NONE once committed, or a coordinator error. */
-  write(partition: CoordinatedPartition, records: RecordInput[], ofOffsets: boolean): Promise<number> {
-    return this.partitions.append(partition, records, ofOffsets);
+  /** Appends records for the group's partition with acks=all; NONE once committed, or the append's error. */
+  write(partition: CoordinatedPartition, records: RecordInput[]): Promise<number> {
+    return this.partitions.append(partition, records);
   }
 
   private limits(): Limits {
@@ -128,11 +128,9 @@ export class GroupCoordinator {
 
   private async persistGroup(partition: CoordinatedPartition, record: GroupRecord): Promise<number> {
     const value = groupValueOf(record, Date.now());
-    const errorCode = await this.write(
-      partition,
-      [{ key: groupMetadataKeyBytes(record.groupId), value: groupMetadataValueBytes(value) }],
-      false,
-    );
+    const errorCode = await this.write(partition, [
+      { key: groupMetadataKeyBytes(record.groupId), value: groupMetadataValueBytes(value) },
+    ]);
     if (errorCode === ErrorCode.NONE) partition.state.groups.set(record.groupId, value);
     return errorCode;
   }
@@ -147,7 +145,8 @@ export class GroupCoordinator {
       })),
       { key: groupMetadataKeyBytes(groupId), value: null },
     ];
-    const errorCode = await this.write(partition, records, false);
+    // The group machine maps a failed write of the group itself; a deletion's answer comes from here.
+    const errorCode = appendErrorToResponseError(await this.write(partition, records));
     if (errorCode === ErrorCode.NONE) {
       for (const committed of offsets)
         partition.state.removeOffset(groupId, committed.topic, committed.partition);

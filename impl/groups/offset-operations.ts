@@ -3,6 +3,7 @@
  * whether this member of this generation may commit now; the offsets are then
  * written with acks=all and only then stored), OffsetFetch and OffsetDelete.
  */
+import { appendErrorToResponseError } from "../../machines/consumer-group.ts";
 import type { MetadataImage } from "../metadata/image.ts";
 import { ErrorCode } from "../protocol/error-codes.ts";
 import type { RecordInput } from "../protocol/records.ts";
@@ -94,6 +95,23 @@ export interface OffsetCommitInput {
   }>;
 }
 
+/**
+ * Kafka's answer to an offset commit whose write failed: as for a group
+ * write, but a batch too large is the commit's fault (INVALID_COMMIT_OFFSET_SIZE)
+ * and too few replicas after the append is a coordinator not available.
+ */
+export function offsetWriteError(appendErrorCode: number): number {
+  switch (appendErrorCode) {
+    case ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND:
+      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    case ErrorCode.MESSAGE_TOO_LARGE:
+    case ErrorCode.RECORD_LIST_TOO_LARGE:
+      return ErrorCode.INVALID_COMMIT_OFFSET_SIZE;
+    default:
+      return appendErrorToResponseError(appendErrorCode);
+  }
+}
+
 export type CommitResult = Array<{
   name: string;
   partitions: Array<{ partitionIndex: number; errorCode: number }>;
@@ -178,7 +196,7 @@ export async function commitOffsets(
     }),
   }));
   if (records.length === 0) return result;
-  const errorCode = await coordinator.write(partition, records, true);
+  const errorCode = offsetWriteError(await coordinator.write(partition, records));
   if (errorCode === ErrorCode.NONE) {
     for (const entry of written) {
       partition.state.commit(input.groupId, entry.topic, entry.partition, {
@@ -242,7 +260,7 @@ export async function deleteOffsets(
     }),
   }));
   if (records.length === 0) return { errorCode: ErrorCode.NONE, topics: answer };
-  const errorCode = await coordinator.write(partition, records, true);
+  const errorCode = offsetWriteError(await coordinator.write(partition, records));
   if (errorCode !== ErrorCode.NONE) return { errorCode, topics: [] };
   for (const entry of removed) partition.state.removeOffset(groupId, entry.topic, entry.partition);
   return { errorCode: ErrorCode.NONE, topics: answer };

@@ -11,7 +11,7 @@ import {
   silentLogger,
   withTemporaryDirectory,
 } from "../storage/test-support.ts";
-import { type CoordinatedPartition, coordinatorWriteError, OffsetsPartitions } from "./offsets-partitions.ts";
+import { type CoordinatedPartition, OffsetsPartitions } from "./offsets-partitions.ts";
 import {
   groupMetadataKeyBytes,
   groupMetadataValueBytes,
@@ -136,32 +136,15 @@ describe("the __consumer_offsets partitions a node coordinates", () => {
       await expect.poll(() => loaded.length).toBe(1);
       const partition = loaded[0]!;
       const record = { key: groupMetadataKeyBytes("g"), value: null };
-      expect(await partitions.append(partition, [record], false)).toBe(ErrorCode.NONE);
+      expect(await partitions.append(partition, [record])).toBe(ErrorCode.NONE);
       expect(appended).toHaveLength(1);
       answer = { errorCode: ErrorCode.NOT_ENOUGH_REPLICAS, errorMessage: null };
-      expect(await partitions.append(partition, [record], false)).toBe(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+      expect(await partitions.append(partition, [record])).toBe(ErrorCode.NOT_ENOUGH_REPLICAS);
       partitions.stoppedLeading(local, leader);
       expect(unloaded).toEqual([partition]);
       expect(partitions.get(0)).toBeUndefined();
-      expect(await partitions.append(partition, [record], false)).toBe(ErrorCode.NOT_COORDINATOR);
+      expect(await partitions.append(partition, [record])).toBe(ErrorCode.NOT_COORDINATOR);
       await log.close();
     });
-  });
-
-  it("maps a failed write to the error Kafka's coordinator gives clients", () => {
-    expect(coordinatorWriteError(ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND, true)).toBe(
-      ErrorCode.COORDINATOR_NOT_AVAILABLE,
-    );
-    expect(coordinatorWriteError(ErrorCode.REQUEST_TIMED_OUT, false)).toBe(
-      ErrorCode.COORDINATOR_NOT_AVAILABLE,
-    );
-    expect(coordinatorWriteError(ErrorCode.NOT_LEADER_OR_FOLLOWER, true)).toBe(ErrorCode.NOT_COORDINATOR);
-    expect(coordinatorWriteError(ErrorCode.KAFKA_STORAGE_ERROR, false)).toBe(ErrorCode.NOT_COORDINATOR);
-    expect(coordinatorWriteError(ErrorCode.MESSAGE_TOO_LARGE, true)).toBe(
-      ErrorCode.INVALID_COMMIT_OFFSET_SIZE,
-    );
-    expect(coordinatorWriteError(ErrorCode.RECORD_LIST_TOO_LARGE, false)).toBe(
-      ErrorCode.UNKNOWN_SERVER_ERROR,
-    );
   });
 });

@@ -42,25 +42,6 @@ interface Led {
   leader: PartitionLeader;
 }
 
-/** Why a coordinator write failed, as Kafka's group coordinator reports it to clients. */
-export function coordinatorWriteError(produceError: number, ofOffsets: boolean): number {
-  switch (produceError) {
-    case ErrorCode.UNKNOWN_TOPIC_OR_PARTITION:
-    case ErrorCode.NOT_ENOUGH_REPLICAS:
-    case ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND:
-    case ErrorCode.REQUEST_TIMED_OUT:
-      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    case ErrorCode.NOT_LEADER_OR_FOLLOWER:
-    case ErrorCode.KAFKA_STORAGE_ERROR:
-      return ErrorCode.NOT_COORDINATOR;
-    case ErrorCode.MESSAGE_TOO_LARGE:
-    case ErrorCode.RECORD_LIST_TOO_LARGE:
-      return ofOffsets ? ErrorCode.INVALID_COMMIT_OFFSET_SIZE : ErrorCode.UNKNOWN_SERVER_ERROR;
-    default:
-      return produceError;
-  }
-}
-
 export class OffsetsPartitions implements LeadershipListener {
   private readonly led = new Map<number, Led>();
 
@@ -112,19 +93,18 @@ export class OffsetsPartitions implements LeadershipListener {
 
   /**
    * Appends one batch to the partition with acks=all and resolves with
-   * NONE once it is committed, or with a coordinator error code. The caller
-   * applies what it wrote to the partition's state only on NONE.
+   * NONE once it is committed, or with the append's own error code (each
+   * caller turns it into what Kafka tells its client). The caller applies
+   * what it wrote to the partition's state only on NONE.
    */
-  async append(partition: CoordinatedPartition, records: RecordInput[], ofOffsets: boolean): Promise<number> {
+  async append(partition: CoordinatedPartition, records: RecordInput[]): Promise<number> {
     const led = this.led.get(partition.partitionId);
     if (led === undefined || led.coordinated !== partition) return ErrorCode.NOT_COORDINATOR;
     const batch = encodeRecordBatch(records);
     const header = readBatchHeader(batch, 0);
     if (isBatchProblem(header)) throw new Error(`a coordinator batch does not read back: ${header.detail}`);
     const outcome = await led.leader.produce(batch, [header], acksAll);
-    return outcome.errorCode === ErrorCode.NONE
-      ? ErrorCode.NONE
-      : coordinatorWriteError(outcome.errorCode, ofOffsets);
+    return outcome.errorCode;
   }
 
   private async load(led: Led): Promise<void> {

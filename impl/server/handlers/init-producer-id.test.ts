@@ -3,47 +3,10 @@
  * once: requests and answers go through the codecs in the version named.
  */
 import { describe, expect, it } from "vitest";
-import type { BrokerServices } from "../../broker/services.ts";
-import { controllerFixture } from "../../controller/controller-test-support.ts";
-import {
-  type ApiDefinition,
-  decodeRequest,
-  decodeResponse,
-  encodeRequest,
-  encodeResponse,
-} from "../../protocol/api.ts";
 import { initProducerIdApi } from "../../protocol/apis/init-producer-id.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
-import { Reader } from "../../protocol/reader.ts";
-import { silentLogger } from "../../storage/test-support.ts";
-import type { Handler } from "../dispatcher.ts";
 import { initProducerIdHandler } from "./init-producer-id.ts";
-import { handlerContext, responseOf } from "./quorum-test-support.ts";
-
-/** Node 1, the controller of brokers 1-3 (broker epochs 101-103). */
-function controllerNode() {
-  const fixture = controllerFixture([1, 2, 3]);
-  const services = {
-    config: { nodeId: 1 },
-    image: fixture.image,
-    controller: fixture.controller,
-    controllerLink: { isLocal: () => true },
-    logger: silentLogger(),
-  } as unknown as BrokerServices;
-  return { fixture, services };
-}
-
-/** One request through `handler`, encoded and decoded both ways as `version`. */
-async function exchange<Request, RequestInput, Response, ResponseInput>(
-  api: ApiDefinition<Request, RequestInput, Response, ResponseInput>,
-  handler: Handler<Request, ResponseInput>,
-  version: number,
-  request: RequestInput,
-): Promise<Response> {
-  const decoded = decodeRequest(api, version, new Reader(encodeRequest(api, version, request).toBuffer()));
-  const answer = await responseOf(handler(decoded, handlerContext(api.key, version)));
-  return decodeResponse(api, version, encodeResponse(api, version, answer).toBuffer());
-}
+import { controllerNode, exchange } from "./producer-ids-test-support.ts";
 
 describe("InitProducerId", () => {
   it("gives each idempotent producer a fresh id with epoch 0, from the controller's first block", async () => {
