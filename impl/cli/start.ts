@@ -188,7 +188,7 @@ export function addStartCommand(program: Command): void {
     .addOption(option("--trace <FILE>", "record machine transitions as NDJSON", "CHRONIK_TRACE"))
     .action(async (options: StartOptions) => {
       if (options.trace !== undefined) {
-        throw new Error("--trace is not supported: this version has no state machines to trace");
+        throw new Error("--trace is not supported yet: machine transitions are not recorded");
       }
       if (options.groupMinSessionTimeoutMs > options.groupMaxSessionTimeoutMs) {
         throw new InvalidArgumentError(
