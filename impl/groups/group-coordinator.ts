@@ -66,11 +66,29 @@ export class GroupCoordinator {
    * be created.
    */
   runtime(groupId: string, partition: CoordinatedPartition, create: boolean): GroupRuntime | null {
-    const running = this.groups.get(groupId);
-    if (running !== undefined && running.partition === partition) return running.runtime;
-    const exists = partition.state.groups.has(groupId) || partition.state.hasOffsets(groupId);
-    if (!exists && !create) return null;
+    const running = this.running(groupId, partition);
+    if (running !== null) return running;
+    if (!this.exists(groupId, partition) && !create) return null;
     return this.start(groupId, partition);
+  }
+
+  /**
+   * The group's machine if one runs, without starting one: reads (ListGroups,
+   * DescribeGroups) never start machines. A group that exists but has none
+   * is known only by committed offsets, and so is Empty.
+   */
+  running(groupId: string, partition: CoordinatedPartition): GroupRuntime | null {
+    const running = this.groups.get(groupId);
+    return running !== undefined && running.partition === partition ? running.runtime : null;
+  }
+
+  /** Whether the partition holds anything of the group: state, offsets, or a running machine. */
+  exists(groupId: string, partition: CoordinatedPartition): boolean {
+    return (
+      this.running(groupId, partition) !== null ||
+      partition.state.groups.has(groupId) ||
+      partition.state.hasOffsets(groupId)
+    );
   }
 
   /** Every group of the loaded partitions, running or known only by what is stored. */

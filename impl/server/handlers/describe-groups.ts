@@ -2,7 +2,8 @@
  * DescribeGroups: each group's state, protocol and members, from its
  * coordinator. As Kafka's, members' metadata and assignments are shown only
  * while the group is Stable (between rebalances they are not settled); a group
- * this coordinator does not know is Dead, without error.
+ * known only by committed offsets is Empty, one this coordinator does not know
+ * is Dead, without error. Describing never starts a group's machine.
  */
 import type { GroupCoordinator } from "../../groups/group-coordinator.ts";
 import { bytesFromMachine } from "../../groups/stored-group.ts";
@@ -19,8 +20,11 @@ function described(coordinator: GroupCoordinator, groupId: string): DescribedGro
   const base = { groupId, groupState: "", protocolType: "", protocolData: "", members: [] };
   const found = coordinator.coordinated(groupId);
   if ("errorCode" in found) return { ...base, errorCode: found.errorCode };
-  const runtime = coordinator.runtime(groupId, found.partition, false);
-  if (runtime === null) return { ...base, errorCode: ErrorCode.NONE, groupState: "Dead" };
+  const runtime = coordinator.running(groupId, found.partition);
+  if (runtime === null) {
+    const groupState = coordinator.exists(groupId, found.partition) ? "Empty" : "Dead";
+    return { ...base, errorCode: ErrorCode.NONE, groupState };
+  }
   const state = runtime.state;
   const { context } = runtime.snapshot;
   const stable = state === "Stable";

@@ -23,7 +23,7 @@ export function listGroupsHandler(coordinator: GroupCoordinator): Handler<Reques
     const types = new Set(request.typesFilter.map((type) => type.toLowerCase()));
     const groups: Response["groups"] = [];
     for (const { groupId, partition } of coordinator.knownGroups()) {
-      const runtime = coordinator.runtime(groupId, partition, false);
+      const runtime = coordinator.running(groupId, partition);
       const groupState = runtime?.state ?? "Empty";
       if (groupState === "Dead") continue;
       if (states.size > 0 && !states.has(groupState.toLowerCase())) continue;
