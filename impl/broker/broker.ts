@@ -19,6 +19,7 @@ import { Dispatcher } from "../server/dispatcher.ts";
 import { registerHandlers } from "../server/handlers/index.ts";
 import { KafkaListener } from "../server/server.ts";
 import { SyncScheduler } from "../storage/sync-scheduler.ts";
+import { TransitionTrace } from "../trace/transition-trace.ts";
 import { loadClusterIdentity } from "./cluster-identity.ts";
 import { ClusterPeers } from "./cluster-peers.ts";
 import type { BrokerConfig } from "./config.ts";
@@ -38,6 +39,7 @@ export class Broker {
   private readonly timers: NodeJS.Timeout[] = [];
   private controlPlane: ControlPlane | null = null;
   private fetchers: ReplicaFetchers | null = null;
+  private trace: TransitionTrace | undefined;
   private waitingFetches = 0;
 
   private constructor(
@@ -61,6 +63,9 @@ export class Broker {
     const lock = await DataDirLock.acquire(config.dataDir);
     const clusterId = await loadClusterIdentity(config.dataDir, config.nodeId, config.voters);
     const sync = new SyncScheduler(config.fsync, config.fsyncIntervalMs);
+    const trace =
+      config.traceFile === null ? undefined : TransitionTrace.open(config.traceFile, config.nodeId, logger);
+    const traced = trace === undefined ? {} : { trace };
     const peers = new ClusterPeers(config.nodeId, config.voters ?? [], logger);
     const quorum = await MetadataQuorum.open({
       dataDir: config.dataDir,
@@ -75,15 +80,16 @@ export class Broker {
         logger.fatal({ err: error }, "metadata quorum failed; exiting");
         process.exit(1);
       },
+      ...traced,
     });
     const image = quorum.image;
     await peers.update(image);
     const controller = new Controller(image, quorum, logger);
-    const controlPlane = startControlPlane({ config, quorum, controller, logger });
+    const controlPlane = startControlPlane({ config, quorum, controller, logger, ...traced });
     const controllerLink = new ControllerLink(config.nodeId, quorum, peers.controllerPool, logger);
-    const replicas = new ReplicaManager(config, sync, logger);
+    const replicas = new ReplicaManager(config, sync, logger, trace);
     // Before any role is taken: the coordinator loads each `__consumer_offsets` partition this node comes to lead.
-    const groups = new GroupCoordinator({ config, image, logger });
+    const groups = new GroupCoordinator({ config, image, logger, ...traced });
     replicas.onLeadership(groups.partitions);
     const fetchers = new ReplicaFetchers({
       nodeId: config.nodeId,
@@ -139,6 +145,7 @@ export class Broker {
     );
     broker.controlPlane = controlPlane;
     broker.fetchers = fetchers;
+    broker.trace = trace;
     registerHandlers(
       dispatcher,
       broker.services(controller, controlPlane, controllerLink, dispatcher, groups),
@@ -242,6 +249,7 @@ export class Broker {
     await this.quorum.close();
     await this.peers.close();
     await this.sync.close();
+    this.trace?.close();
     await this.lock.release();
     this.logger.info("broker stopped");
   }

@@ -25,6 +25,8 @@ import { type ImageChange, MetadataImage } from "../metadata/image.ts";
 import { RaftMetadataLog } from "../metadata/raft-metadata-log.ts";
 import { decodeMetadataRecord, encodeMetadataRecord, type MetadataRecord } from "../metadata/records.ts";
 import type { SyncScheduler } from "../storage/sync-scheduler.ts";
+import { appliedEntry } from "../trace/applied-entries.ts";
+import type { TransitionTrace } from "../trace/transition-trace.ts";
 
 /** Reacts to applied changes (opens or deletes local partitions) before the records are reported committed. */
 export type ChangeListener = (changes: ImageChange[]) => Promise<void>;
@@ -53,6 +55,8 @@ export interface MetadataQuorumOptions {
   logger: Logger;
   raftSettings?: Partial<RaftSettings>;
   onFatal: (error: Error) => void;
+  /** The transition trace (`--trace`): the quorum machine's steps and every applied entry. */
+  trace?: TransitionTrace;
 }
 
 export class MetadataQuorum implements MetadataWriter {
@@ -82,6 +86,7 @@ export class MetadataQuorum implements MetadataWriter {
     readonly image: MetadataImage,
     private readonly log: RaftMetadataLog,
     private readonly logger: Logger,
+    private readonly trace: TransitionTrace | undefined,
   ) {}
 
   /**
@@ -94,7 +99,7 @@ export class MetadataQuorum implements MetadataWriter {
   static async open(options: MetadataQuorumOptions): Promise<MetadataQuorum> {
     const { dataDir, nodeId, sync, logger } = options;
     const log = await RaftMetadataLog.open(dataDir, sync, logger);
-    const quorum = new MetadataQuorum(nodeId, new MetadataImage(), log, logger);
+    const quorum = new MetadataQuorum(nodeId, new MetadataImage(), log, logger, options.trace);
     const voters = log.latestVoters() ?? options.initialVoters;
     const soleVoter = voters.length === 1 && voters[0] === nodeId;
     const committed = soleVoter ? log.endOffset() : log.committedOffset();
@@ -118,6 +123,9 @@ export class MetadataQuorum implements MetadataWriter {
       onCommitted: (highWatermark) => quorum.commitAdvanced(highWatermark, options.onFatal),
       onLeadershipChange: (view) => quorum.leadershipChanged(view),
       onFatal: options.onFatal,
+      ...(options.trace === undefined
+        ? {}
+        : { inspect: options.trace.inspector("raft-quorum", String(nodeId)) }),
     });
     return quorum;
   }
@@ -300,14 +308,14 @@ export class MetadataQuorum implements MetadataWriter {
       let next = this.appliedOffset;
       for (const entry of entries) {
         if (entry.offset >= highWatermark) break;
+        let record: MetadataRecord | undefined;
         if (entry.kind === "data") {
-          const change = this.image.apply(
-            decodeMetadataRecord(Buffer.from(entry.payload)),
-            BigInt(entry.offset),
-          );
+          record = decodeMetadataRecord(Buffer.from(entry.payload));
+          const change = this.image.apply(record, BigInt(entry.offset));
           this.appliedRecords += 1;
           if (change) changes.push(change);
         }
+        this.trace?.applied(appliedEntry(entry, record, this.image));
         next = entry.offset + 1;
       }
       for (const listener of this.listeners) await listener(changes);

@@ -11,6 +11,7 @@ import type { ImageChange, MetadataImage, PartitionImage, TopicImage } from "../
 import { type AlterPartitionSender, PartitionLeader } from "../replication/partition-leader.ts";
 import { PartitionLog } from "../storage/partition-log.ts";
 import type { SyncScheduler } from "../storage/sync-scheduler.ts";
+import type { TransitionTrace } from "../trace/transition-trace.ts";
 import type { BrokerConfig } from "./config.ts";
 import { effectiveTopicConfig, logConfigFor } from "./topic-configs.ts";
 
@@ -144,6 +145,7 @@ export class ReplicaManager {
     private readonly config: BrokerConfig,
     private readonly sync: SyncScheduler,
     private readonly logger: Logger,
+    private readonly trace?: TransitionTrace,
   ) {}
 
   /**
@@ -326,6 +328,7 @@ export class ReplicaManager {
         waitingProducesMax: waitingProducesPerPartitionMax,
         sendAlterPartition: services.alterPartitionSenderFor(local),
         logger: this.logger,
+        ...(this.trace === undefined ? {} : { trace: this.trace }),
       });
       this.leaders.set(key, leader);
       this.startedLeading(local);

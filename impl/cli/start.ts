@@ -187,9 +187,6 @@ export function addStartCommand(program: Command): void {
     )
     .addOption(option("--trace <FILE>", "record machine transitions as NDJSON", "CHRONIK_TRACE"))
     .action(async (options: StartOptions) => {
-      if (options.trace !== undefined) {
-        throw new Error("--trace is not supported yet: machine transitions are not recorded");
-      }
       if (options.groupMinSessionTimeoutMs > options.groupMaxSessionTimeoutMs) {
         throw new InvalidArgumentError(
           `--group-min-session-timeout-ms ${options.groupMinSessionTimeoutMs} is above --group-max-session-timeout-ms ${options.groupMaxSessionTimeoutMs}`,
@@ -216,6 +213,7 @@ export function addStartCommand(program: Command): void {
         groupMinSessionTimeoutMs: options.groupMinSessionTimeoutMs,
         groupMaxSessionTimeoutMs: options.groupMaxSessionTimeoutMs,
         groupMaxSize: options.groupMaxSize,
+        traceFile: options.trace ?? null,
       };
       const logger = createLogger("chronik").child({ nodeId: config.nodeId });
       const broker = await Broker.start(config, logger);

@@ -9,6 +9,7 @@ import type { BrokerConfig } from "../broker/config.ts";
 import type { MetadataQuorum } from "../broker/metadata-quorum.ts";
 import type { Logger } from "../log.ts";
 import type { Controller } from "../metadata/controller.ts";
+import type { TransitionTrace } from "../trace/transition-trace.ts";
 import { BrokerLiveness } from "./broker-liveness.ts";
 import { PartitionLifecycles } from "./partition-lifecycles.ts";
 
@@ -30,6 +31,7 @@ export function startControlPlane(options: {
   quorum: MetadataQuorum;
   controller: Controller;
   logger: Logger;
+  trace?: TransitionTrace;
 }): ControlPlane {
   const { config, quorum, controller } = options;
   const logger = options.logger.child({ component: "controller" });
@@ -38,6 +40,7 @@ export function startControlPlane(options: {
     leadershipEpoch: () => quorum.status().epoch,
     config,
     logger,
+    ...(options.trace === undefined ? {} : { trace: options.trace }),
   });
   const liveness = new BrokerLiveness({
     nodeId: config.nodeId,

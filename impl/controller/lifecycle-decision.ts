@@ -19,8 +19,8 @@ import type { CommandError } from "../metadata/topic-commands.ts";
 import {
   initialLifecycle,
   type LifecycleSnapshot,
+  type LifecycleStep,
   metadataRecordOf,
-  stepLifecycle,
 } from "./lifecycle-snapshots.ts";
 
 /** Where a decision reads partitions from and leaves what it decided: the runtime's snapshots. */
@@ -28,6 +28,8 @@ export interface LifecycleStore {
   /** The partition's snapshot in step with `image` (made from it when missing or out of step). */
   current(image: MetadataImage, topicId: string, partitionId: number): LifecycleSnapshot;
   uncleanLeaderElectionEnabled(configs: ReadonlyMap<string, string>): boolean;
+  /** One step of one partition's machine (stepLifecycle, observed by the transition trace). */
+  step(snapshot: LifecycleSnapshot, event: PartitionLifecycleEvent): LifecycleStep;
 }
 
 /** A leader the machines moved, logged once the record that moves it has committed. */
@@ -88,7 +90,7 @@ export class LifecycleDecision {
     const records: MetadataRecord[] = [];
     for (const [index, replicas] of assignments.entries()) {
       const partitionId = firstPartition + index;
-      const step = stepLifecycle(this.snapshotOf(topic.topicId, partitionId), {
+      const step = this.store.step(this.snapshotOf(topic.topicId, partitionId), {
         type: "partition.created",
         replicas: [...replicas],
         liveBrokers,
@@ -127,7 +129,7 @@ export class LifecycleDecision {
         value: snapshot.value,
         context: { ...context, fencedBrokers },
       });
-      const refused = stepLifecycle(view, event);
+      const refused = this.store.step(view, event);
       if (refused.records.length > 0) {
         throw new Error(
           `the lifecycle machine accepted an ISR with ineligible members ${request.staleMembers}`,
@@ -135,7 +137,7 @@ export class LifecycleDecision {
       }
       return { answer: this.onlyAnswer(refused.alterPartitionAnswers), records: [] };
     }
-    const step = stepLifecycle(snapshot, event);
+    const step = this.store.step(snapshot, event);
     const machineAnswer = this.onlyAnswer(step.alterPartitionAnswers);
     if (machineAnswer.errorName === "NONE" && request.leaderRecovering) {
       // Kafka refuses a recovering leader for a partition that is not recovering; this controller's
@@ -156,7 +158,7 @@ export class LifecycleDecision {
       for (const partition of topic.partitions.values()) {
         if (!partition.replicas.includes(brokerId)) continue;
         const before = this.snapshotOf(topic.topicId, partition.partitionId);
-        const step = stepLifecycle(before, { type, brokerId });
+        const step = this.store.step(before, { type, brokerId });
         this.stage({ topicId: topic.topicId, partitionId: partition.partitionId, snapshot: step.next });
         this.noteLeaderChanges(topic.name, before, step.next, `${type} ${brokerId}`);
         records.push(...step.records.map(metadataRecordOf));
@@ -169,7 +171,7 @@ export class LifecycleDecision {
   deleteTopic(topic: TopicImage): MetadataRecord[] {
     const expected = removeTopicRecord(topic.topicId);
     for (const partitionId of topic.partitions.keys()) {
-      const step = stepLifecycle(this.snapshotOf(topic.topicId, partitionId), {
+      const step = this.store.step(this.snapshotOf(topic.topicId, partitionId), {
         type: "topic.deletionRequested",
       });
       const unexpected = step.records.find(

@@ -13,18 +13,21 @@
  * decision that failed to commit) is made again from the image before it is
  * stepped, so the machines never decide from a state the log does not hold.
  */
-import { restoredStateOf } from "../../machines/partition-lifecycle.ts";
+import { type PartitionLifecycleEvent, restoredStateOf } from "../../machines/partition-lifecycle.ts";
 import type { BrokerConfig } from "../broker/config.ts";
 import { effectiveTopicConfig } from "../broker/topic-configs.ts";
 import type { Logger } from "../log.ts";
 import type { Controller } from "../metadata/controller.ts";
 import type { MetadataImage } from "../metadata/image.ts";
 import type { MetadataRecord } from "../metadata/records.ts";
+import { partitionInstance } from "../trace/trace-lines.ts";
+import { type TransitionTrace, tracedSnapshot } from "../trace/transition-trace.ts";
 import { LifecycleDecision, type LifecycleStore } from "./lifecycle-decision.ts";
 import {
   agreesWithImage,
   initialLifecycle,
   type LifecycleSnapshot,
+  type LifecycleStep,
   lifecycleFromImage,
   stepLifecycle,
   withImageBookkeeping,
@@ -36,6 +39,8 @@ export interface PartitionLifecyclesOptions {
   leadershipEpoch(): number;
   config: BrokerConfig;
   logger: Logger;
+  /** The transition trace (`--trace`), which records every step of every partition's machine. */
+  trace?: TransitionTrace;
 }
 
 export class PartitionLifecycles implements LifecycleStore {
@@ -77,6 +82,22 @@ export class PartitionLifecycles implements LifecycleStore {
   /** The partition's machine state now, for diagnostics and tests; undefined when it is not tracked. */
   stateOf(topicId: string, partitionId: number): LifecycleSnapshot | undefined {
     return this.snapshots.get(topicId)?.get(partitionId);
+  }
+
+  step(snapshot: LifecycleSnapshot, event: PartitionLifecycleEvent): LifecycleStep {
+    const step = stepLifecycle(snapshot, event);
+    const trace = this.options.trace;
+    if (trace !== undefined) {
+      const { topicId, partitionId } = snapshot.context;
+      trace.transition({
+        machine: "partition-lifecycle",
+        instance: partitionInstance(topicId, partitionId),
+        event,
+        before: tracedSnapshot(snapshot),
+        after: tracedSnapshot(step.next)!,
+      });
+    }
+    return step;
   }
 
   uncleanLeaderElectionEnabled(configs: ReadonlyMap<string, string>): boolean {
@@ -123,7 +144,7 @@ export class PartitionLifecycles implements LifecycleStore {
     if (!agreesWithImage(known.context, partition)) return null;
     if (known.value === "Online" || known.value === "Offline") return known;
     if (known.value !== "New") return null;
-    const { next } = stepLifecycle(known, { type: "partition.creationCommitted" });
+    const { next } = this.step(known, { type: "partition.creationCommitted" });
     if (next.value !== restoredStateOf(next.context)) {
       throw new Error(`partition ${partition.partitionId} committed into ${String(next.value)}`);
     }
@@ -133,7 +154,7 @@ export class PartitionLifecycles implements LifecycleStore {
   /** A partition gone from the image: its deletion completed, or its creation never committed. */
   private forget(topicId: string, partitionId: number, known: LifecycleSnapshot): void {
     if (known.value === "Deleting") {
-      const { next } = stepLifecycle(known, { type: "topic.deletionCompleted" });
+      const { next } = this.step(known, { type: "topic.deletionCompleted" });
       if (next.status !== "done") throw new Error(`topic ${topicId} deleted into ${String(next.value)}`);
     }
     const partitions = this.snapshots.get(topicId);

@@ -12,6 +12,7 @@ import type { Logger } from "../log.ts";
 import type { MetadataImage } from "../metadata/image.ts";
 import { ErrorCode } from "../protocol/error-codes.ts";
 import type { RecordInput } from "../protocol/records.ts";
+import type { TransitionTrace } from "../trace/transition-trace.ts";
 import { groupPartition } from "./coordinator-lookup.ts";
 import { GroupRuntime } from "./group-runtime.ts";
 import { type CoordinatedPartition, OffsetsPartitions } from "./offsets-partitions.ts";
@@ -22,6 +23,7 @@ export interface GroupCoordinatorServices {
   config: BrokerConfig;
   image: MetadataImage;
   logger: Logger;
+  trace?: TransitionTrace;
 }
 
 export type Coordinated = { partition: CoordinatedPartition } | { errorCode: number };
@@ -138,6 +140,7 @@ export class GroupCoordinator {
           if (this.groups.get(groupId) === entry) this.groups.delete(groupId);
         },
         logger: this.logger,
+        ...(this.services.trace === undefined ? {} : { trace: this.services.trace }),
       }),
     };
     this.groups.set(groupId, entry);

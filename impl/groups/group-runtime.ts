@@ -29,6 +29,7 @@ import {
 } from "../../machines/consumer-group.ts";
 import type { Logger } from "../log.ts";
 import { ErrorCode } from "../protocol/error-codes.ts";
+import type { TransitionTrace } from "../trace/transition-trace.ts";
 
 /** Requests the runtime fills in itself: their id, the time, and for a join the id a new member would get. */
 type Without<T> = Omit<T, "requestId" | "nowMs">;
@@ -45,6 +46,8 @@ export interface GroupRuntimeOptions {
   onDead(): void;
   logger: Logger;
   nowMs?: () => number;
+  /** The transition trace (`--trace`), which records every step of the group's machine. */
+  trace?: TransitionTrace;
 }
 
 type Answer = JoinAnswer | SyncAnswer | LeaveAnswer | number;
@@ -99,7 +102,11 @@ export class GroupRuntime {
       nowMs: this.nowMs(),
       storedGroup: options.storedGroup,
     };
-    this.actor = createActor(machine, { input });
+    const trace = options.trace;
+    this.actor = createActor(machine, {
+      input,
+      ...(trace === undefined ? {} : { inspect: trace.inspector("consumer-group", options.groupId) }),
+    });
     this.actor.subscribe({
       next: (snapshot) => this.observed(String(snapshot.value), snapshot.context.generationId),
       error: (error) => this.logger.error({ err: error }, "consumer group machine failed"),
@@ -259,6 +266,7 @@ export class GroupRuntime {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
     if (this.actor.getSnapshot().status === "active") this.actor.stop();
+    this.options.trace?.stopped("consumer-group", this.options.groupId);
     // Anything still waiting is answered as a node that no longer coordinates the group answers.
     for (const resolve of this.waiting.values()) resolve(ErrorCode.NOT_COORDINATOR);
     this.waiting.clear();

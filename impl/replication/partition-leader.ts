@@ -22,6 +22,8 @@ import type { Logger } from "../log.ts";
 import { ErrorCode } from "../protocol/error-codes.ts";
 import type { BatchHeader } from "../protocol/record-batch.ts";
 import { type ProducerBatchProblem, ProducerBatchRefusedError } from "../storage/producer-state.ts";
+import { partitionInstance } from "../trace/trace-lines.ts";
+import type { TransitionTrace } from "../trace/transition-trace.ts";
 
 /** What the controller answered to one AlterPartition, or that no answer came. */
 export type AlterPartitionOutcome =
@@ -49,6 +51,8 @@ export interface PartitionLeaderOptions {
   sendAlterPartition: AlterPartitionSender;
   logger: Logger;
   nowMs?: () => number;
+  /** The transition trace (`--trace`), which records every step of this leader's ISR machine. */
+  trace?: TransitionTrace;
 }
 
 interface PendingProduce {
@@ -103,7 +107,9 @@ export class PartitionLeader {
         refuseProduce: (_, params) => this.answer(params.requestId, params.errorCode),
       },
     });
+    const traced = partitionInstance(local.topic.topicId, local.partitionId);
     this.actor = createActor(machine, {
+      ...(options.trace === undefined ? {} : { inspect: options.trace.inspector("isr", traced) }),
       input: {
         leaderId: options.nodeId,
         leaderEpoch: image.leaderEpoch,
@@ -220,6 +226,7 @@ export class PartitionLeader {
     this.send({ type: "leader.resigned" });
     this.resigned = true;
     this.actor.stop();
+    this.options.trace?.stopped("isr", partitionInstance(this.local.topic.topicId, this.local.partitionId));
     this.logger.info("stopped leading partition");
   }
 

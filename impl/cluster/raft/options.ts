@@ -4,6 +4,7 @@
  * long poll); every queue and wait has a bound named with its unit last.
  */
 
+import type { InspectionEvent } from "xstate";
 import type { RaftQuorumMachine } from "../../../machines/raft-quorum.ts";
 import type { Logger } from "../../log.ts";
 import type { QuorumStateRecord } from "../quorum-state-file.ts";
@@ -100,6 +101,8 @@ export interface RaftNodeOptions {
   machine?: RaftQuorumMachine;
   /** The node failed (a persist or an append failed, an invariant broke) and stopped; Kafka exits here. */
   onFatal?: (error: Error) => void;
+  /** Sees every step of the quorum machine (the transition trace, `--trace`). */
+  inspect?: (inspection: InspectionEvent) => void;
 }
 
 export function resolveSettings(settings: Partial<RaftSettings> | undefined): RaftSettings {

@@ -157,6 +157,7 @@ export class RaftNode implements RaftCore, RaftRpcHandler {
     });
 
     this.actor = createActor(runtimeMachine(this.actionHost(), options.machine), {
+      ...(options.inspect === undefined ? {} : { inspect: options.inspect }),
       input: {
         nodeId: this.nodeId,
         voters: this.log.latestVoters() ?? [...this.initialVoters],

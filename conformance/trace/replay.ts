@@ -1,0 +1,75 @@
+/**
+ * Replaying traced transitions with the machines themselves: each transition
+ * line's `before` snapshot is resolved in the pure machine from machines/,
+ * the line's event is given to xstate's `transition()`, and the result must be
+ * the `after` the node logged. That is what shows the runtime ran the machine
+ * and nothing else: no step the machine would not take, no state it would not
+ * reach, no context field changed behind its back.
+ *
+ * Consecutive lines of one actor must also join up (one's `after` is the
+ * next one's `before`), so nothing changed an actor between its steps. The
+ * partition lifecycle is the exception by design: the controller makes its
+ * snapshots from the applied image before each decision
+ * (impl/controller/partition-lifecycles.ts), so only each step is replayed.
+ */
+import { type AnyMachineSnapshot, initialTransition, transition } from "xstate";
+import type { TracedSnapshot, TransitionLine } from "../../impl/trace/trace-lines.ts";
+import { findMachine, type MachineName } from "../../machines/registry.ts";
+import { canonicalize } from "../../spec/checker/serialize.ts";
+
+/** Machines whose runtime is one long-lived actor per instance, so its steps must join up. */
+const actorMachines: ReadonlySet<MachineName> = new Set(["raft-quorum", "isr", "consumer-group"]);
+
+export function joinsUp(machine: MachineName): boolean {
+  return actorMachines.has(machine);
+}
+
+function comparable(snapshot: TracedSnapshot): string {
+  return canonicalize({ value: snapshot.value, context: snapshot.context, status: snapshot.status });
+}
+
+function tracedOf(snapshot: AnyMachineSnapshot): TracedSnapshot {
+  return { value: snapshot.value, context: snapshot.context, status: snapshot.status };
+}
+
+/** The snapshot the machine reaches from the line's `before` on its event, as the trace would hold it. */
+export function replay(line: TransitionLine): TracedSnapshot {
+  const registered = findMachine(line.machine);
+  if (registered === undefined) throw new Error(`unknown machine ${line.machine}`);
+  const machine = registered.machine;
+  if (line.before === null) {
+    if (line.event.type !== "xstate.init") {
+      throw new Error(`a first step must be xstate.init, not ${line.event.type}`);
+    }
+    return tracedOf(initialTransition(machine, line.event.input)[0] as AnyMachineSnapshot);
+  }
+  const before = machine.resolveState({
+    value: line.before.value as never,
+    context: line.before.context as never,
+  });
+  const resolved = line.before.status === "done" ? { ...before, status: "done" as const } : before;
+  return tracedOf(transition(machine, resolved as never, line.event as never)[0] as AnyMachineSnapshot);
+}
+
+/** What differs between two snapshots: the state value, the status, or the names of context fields. */
+export function differences(expected: TracedSnapshot, actual: TracedSnapshot): string[] {
+  const found: string[] = [];
+  if (canonicalize(expected.value) !== canonicalize(actual.value)) {
+    found.push(`state ${JSON.stringify(expected.value)} vs ${JSON.stringify(actual.value)}`);
+  }
+  if (expected.status !== actual.status) found.push(`status ${expected.status} vs ${actual.status}`);
+  const expectedContext = (expected.context ?? {}) as Record<string, unknown>;
+  const actualContext = (actual.context ?? {}) as Record<string, unknown>;
+  for (const field of new Set([...Object.keys(expectedContext), ...Object.keys(actualContext)])) {
+    if (canonicalize(expectedContext[field]) !== canonicalize(actualContext[field])) {
+      found.push(
+        `context.${field} ${JSON.stringify(expectedContext[field])} vs ${JSON.stringify(actualContext[field])}`,
+      );
+    }
+  }
+  return found;
+}
+
+export function sameSnapshot(a: TracedSnapshot, b: TracedSnapshot): boolean {
+  return comparable(a) === comparable(b);
+}
