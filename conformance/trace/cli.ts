@@ -5,8 +5,8 @@
  * trace cannot be read.
  */
 import { Command, CommanderError } from "commander";
-import { checkTrace, type TraceCheckResult, tracedInvariants, untracedInvariants } from "./trace-check.ts";
-import { readTraces, TraceFormatError } from "./trace-files.ts";
+import { TraceChecker, type TraceCheckResult, tracedInvariants, untracedInvariants } from "./trace-check.ts";
+import { mergedTraceLines, TraceFormatError } from "./trace-files.ts";
 
 function summary(result: TraceCheckResult, files: number): string[] {
   const transitions = Object.entries(result.transitionsByMachine)
@@ -37,10 +37,12 @@ program
   )
   .argument("<files...>", "trace files, one or more per node")
   .action(async (files: string[]) => {
-    const read = await readTraces(files);
-    const result = checkTrace(read.lines);
+    const checker = new TraceChecker();
+    const tornTails: string[] = [];
+    for await (const line of mergedTraceLines(files, (where) => tornTails.push(where))) checker.take(line);
+    const result = checker.result;
     for (const line of summary(result, files.length)) process.stdout.write(`${line}\n`);
-    for (const torn of read.tornTails) process.stdout.write(`skipped a half-written last line at ${torn}\n`);
+    for (const torn of tornTails) process.stdout.write(`skipped a half-written last line at ${torn}\n`);
     for (const violation of result.violations) {
       process.stdout.write(`\nVIOLATION (${violation.kind}) ${violation.message}\n`);
       process.stdout.write("  steps up to it:\n");

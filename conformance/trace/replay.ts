@@ -32,23 +32,22 @@ function tracedOf(snapshot: AnyMachineSnapshot): TracedSnapshot {
   return { value: snapshot.value, context: snapshot.context, status: snapshot.status };
 }
 
-/** The snapshot the machine reaches from the line's `before` on its event, as the trace would hold it. */
-export function replay(line: TransitionLine): TracedSnapshot {
-  const registered = findMachine(line.machine);
-  if (registered === undefined) throw new Error(`unknown machine ${line.machine}`);
+/** The snapshot `machineName` reaches from `before` (null: from its input) on `event`, as the trace would hold it. */
+export function replay(
+  machineName: MachineName,
+  before: TracedSnapshot | null,
+  event: TransitionLine["event"],
+): TracedSnapshot {
+  const registered = findMachine(machineName);
+  if (registered === undefined) throw new Error(`unknown machine ${machineName}`);
   const machine = registered.machine;
-  if (line.before === null) {
-    if (line.event.type !== "xstate.init") {
-      throw new Error(`a first step must be xstate.init, not ${line.event.type}`);
-    }
-    return tracedOf(initialTransition(machine, line.event.input)[0] as AnyMachineSnapshot);
+  if (before === null) {
+    if (event.type !== "xstate.init") throw new Error(`a first step must be xstate.init, not ${event.type}`);
+    return tracedOf(initialTransition(machine, event.input)[0] as AnyMachineSnapshot);
   }
-  const before = machine.resolveState({
-    value: line.before.value as never,
-    context: line.before.context as never,
-  });
-  const resolved = line.before.status === "done" ? { ...before, status: "done" as const } : before;
-  return tracedOf(transition(machine, resolved as never, line.event as never)[0] as AnyMachineSnapshot);
+  const resolved = machine.resolveState({ value: before.value as never, context: before.context as never });
+  const snapshot = before.status === "done" ? { ...resolved, status: "done" as const } : resolved;
+  return tracedOf(transition(machine, snapshot as never, event as never)[0] as AnyMachineSnapshot);
 }
 
 /** What differs between two snapshots: the state value, the status, or the names of context fields. */

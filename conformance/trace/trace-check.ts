@@ -77,56 +77,81 @@ export function describeLine(located: LocatedLine): string {
     case "applied":
       return `${at} applied offset ${line.offset} epoch ${line.epoch}: ${line.record.slice(0, 160)}  [${where}]`;
     case "transition": {
-      const from = line.before === null ? "(initial)" : JSON.stringify(line.before.value);
-      return `${at} ${line.machine} ${line.instance}: ${from} --${line.event.type}--> ${JSON.stringify(line.after.value)}  [${where}]`;
+      const from =
+        line.before === null
+          ? "(initial) "
+          : line.before === undefined
+            ? ""
+            : `${JSON.stringify(line.before.value)} `;
+      return `${at} ${line.machine} ${line.instance}: ${from}--${line.event.type}--> ${JSON.stringify(line.after.value)}  [${where}]`;
     }
   }
 }
 
-export function checkTrace(lines: readonly LocatedLine[]): TraceCheckResult {
-  const view = new TraceView();
-  const lastAfter = new Map<string, TransitionLine>();
+/** Takes merged lines one at a time (a long run's traces are streamed, never held whole). */
+export class TraceChecker {
+  private readonly view = new TraceView();
+  private readonly lastAfter = new Map<string, TransitionLine>();
   // What a violation shows: for a step, that instance's steps before it; for an invariant, the
   // lines that changed what the invariants read.
-  const recentByInstance = new Map<string, LocatedLine[]>();
-  const recentChanges: LocatedLine[] = [];
-  const result: TraceCheckResult = {
-    lines: lines.length,
+  private readonly recentByInstance = new Map<string, LocatedLine[]>();
+  private readonly recentChanges: LocatedLine[] = [];
+  private previous: ClusterView | undefined;
+  readonly result: TraceCheckResult = {
+    lines: 0,
     transitionsByMachine: {},
     statesChecked: 0,
     violations: [],
     violationsOmitted: 0,
   };
-  const report = (kind: Violation["kind"], message: string, steps: readonly LocatedLine[]) => {
-    if (result.violations.length >= violationsShownMax) {
-      result.violationsOmitted++;
+
+  take(located: LocatedLine): void {
+    const { line } = located;
+    this.result.lines++;
+    this.forgetIncarnation(line);
+    if (line.kind === "transition") {
+      const counts = this.result.transitionsByMachine;
+      counts[line.machine] = (counts[line.machine] ?? 0) + 1;
+      const key = instanceKey(line);
+      if (line.event.type === "xstate.init") this.recentByInstance.delete(key);
+      const steps = this.recentByInstance.get(key) ?? [];
+      keepRecent(steps, located);
+      this.recentByInstance.set(key, steps);
+      for (const problem of checkStep(located, line, this.lastAfter))
+        this.report(problem.kind, problem.message, steps);
+    }
+    if (line.kind === "stopped")
+      this.recentByInstance.delete(`${line.node}/${line.machine}/${line.instance}`);
+    if (!this.view.apply(line)) return;
+    keepRecent(this.recentChanges, located);
+    const current = this.view.view();
+    this.result.statesChecked++;
+    for (const invariant of tracedInvariants) {
+      const message = invariant.check(current, this.previous);
+      if (message !== null) this.report("invariant", `${invariant.name}: ${message}`, this.recentChanges);
+    }
+    this.previous = current;
+  }
+
+  private report(kind: Violation["kind"], message: string, steps: readonly LocatedLine[]): void {
+    if (this.result.violations.length >= violationsShownMax) {
+      this.result.violationsOmitted++;
       return;
     }
-    result.violations.push({ kind, message, steps: steps.map(describeLine) });
-  };
-  let previous: ClusterView | undefined;
-  for (const located of lines) {
-    const { line } = located;
-    forgetIncarnation(line, lastAfter);
-    if (line.kind === "transition") {
-      result.transitionsByMachine[line.machine] = (result.transitionsByMachine[line.machine] ?? 0) + 1;
-      const key = instanceKey(line);
-      const steps = recentByInstance.get(key) ?? [];
-      keepRecent(steps, located);
-      recentByInstance.set(key, steps);
-      for (const problem of checkStep(located, line, lastAfter)) report(problem.kind, problem.message, steps);
-    }
-    if (!view.apply(line)) continue;
-    keepRecent(recentChanges, located);
-    const current = view.view();
-    result.statesChecked++;
-    for (const invariant of tracedInvariants) {
-      const message = invariant.check(current, previous);
-      if (message !== null) report("invariant", `${invariant.name}: ${message}`, recentChanges);
-    }
-    previous = current;
+    this.result.violations.push({ kind, message, steps: steps.map(describeLine) });
   }
-  return result;
+
+  /** A node that started again, or lost trace lines, has actors that begin afresh. */
+  private forgetIncarnation(line: TraceLine): void {
+    if (line.kind !== "start" && line.kind !== "gap") return;
+    for (const [key, last] of this.lastAfter) if (last.node === line.node) this.lastAfter.delete(key);
+  }
+}
+
+export function checkTrace(lines: Iterable<LocatedLine>): TraceCheckResult {
+  const checker = new TraceChecker();
+  for (const line of lines) checker.take(line);
+  return checker.result;
 }
 
 function keepRecent(steps: LocatedLine[], located: LocatedLine): void {
@@ -138,12 +163,6 @@ function instanceKey(line: TransitionLine): string {
   return `${line.node}/${line.machine}/${line.instance}`;
 }
 
-/** A node that started again, or lost trace lines, has actors that begin afresh. */
-function forgetIncarnation(line: TraceLine, lastAfter: Map<string, TransitionLine>): void {
-  if (line.kind !== "start" && line.kind !== "gap") return;
-  for (const [key, last] of lastAfter) if (last.node === line.node) lastAfter.delete(key);
-}
-
 function checkStep(
   located: LocatedLine,
   line: TransitionLine,
@@ -152,20 +171,34 @@ function checkStep(
   const problems: Array<{ kind: Violation["kind"]; message: string }> = [];
   const name = `node ${line.node} ${line.machine} ${line.instance}`;
   const key = instanceKey(line);
-  if (joinsUp(line.machine)) {
+  let before = line.before;
+  if (before === undefined) {
+    // Left out by the writer: the step starts where this instance's previous step ended.
     const last = lastAfter.get(key);
-    if (line.before !== null && last !== undefined && !sameSnapshot(last.after, line.before)) {
+    if (last === undefined || !joinsUp(line.machine)) {
+      lastAfter.delete(key);
+      return [
+        {
+          kind: "join",
+          message: `${name}: the step at ${located.file}:${located.lineNumber} continues a step the trace does not hold`,
+        },
+      ];
+    }
+    before = last.after;
+  } else if (joinsUp(line.machine)) {
+    const last = lastAfter.get(key);
+    if (before !== null && last !== undefined && !sameSnapshot(last.after, before)) {
       problems.push({
         kind: "join",
         message:
           `${name}: the step at ${located.file}:${located.lineNumber} does not start where its previous step ended: ` +
-          differences(last.after, line.before).join("; "),
+          differences(last.after, before).join("; "),
       });
     }
-    lastAfter.set(key, line);
   }
+  if (joinsUp(line.machine)) lastAfter.set(key, line);
   try {
-    const replayed = replay(line);
+    const replayed = replay(line.machine, before, line.event);
     if (!sameSnapshot(replayed, line.after)) {
       problems.push({
         kind: "replay",

@@ -27,7 +27,11 @@ export interface StartLine {
   pid: number;
 }
 
-/** One step of one machine instance: `before` is null for the initial step (`xstate.init`, with the input). */
+/**
+ * One step of one machine instance. `before` is null for the initial step
+ * (`xstate.init`, with the input), and left out when it is the `after` of the
+ * instance's previous line in the same file, which halves an actor's trace.
+ */
 export interface TransitionLine {
   kind: "transition";
   node: number;
@@ -35,7 +39,7 @@ export interface TransitionLine {
   machine: MachineName;
   instance: string;
   event: { type: string; [field: string]: unknown };
-  before: TracedSnapshot | null;
+  before?: TracedSnapshot | null;
   after: TracedSnapshot;
 }
 

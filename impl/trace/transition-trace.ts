@@ -30,6 +30,11 @@ export class TransitionTrace {
   private pendingBytes = 0;
   private dropped = 0;
   private failed = false;
+  /**
+   * Actor instances ("machine/instance") whose previous step is in the file:
+   * their next step can leave out its `before`. Emptied when lines are dropped.
+   */
+  private readonly chained = new Set<string>();
   private closed = false;
   private readonly timer: NodeJS.Timeout;
 
@@ -53,7 +58,22 @@ export class TransitionTrace {
     this.push({ kind: "transition", node: this.nodeId, atMs: traceClockMs(), ...line });
   }
 
+  /** An actor's step from the snapshot its previous step reached: `before` is written only when that step is not in the file. */
+  private actorStep(line: Omit<TransitionLine, "kind" | "node" | "atMs">): void {
+    const key = `${line.machine}/${line.instance}`;
+    const { before, ...rest } = line;
+    const chained = before !== null && this.chained.has(key);
+    const written = this.push({
+      kind: "transition",
+      node: this.nodeId,
+      atMs: traceClockMs(),
+      ...(chained ? rest : line),
+    });
+    if (written) this.chained.add(key);
+  }
+
   stopped(machine: MachineName, instance: string): void {
+    this.chained.delete(`${machine}/${instance}`);
     this.push({ kind: "stopped", node: this.nodeId, atMs: traceClockMs(), machine, instance });
   }
 
@@ -71,7 +91,7 @@ export class TransitionTrace {
       if (inspection.type !== "@xstate.snapshot") return;
       const after = tracedSnapshot(inspection.snapshot);
       if (after === null) return;
-      this.transition({ machine, instance, event: inspection.event, before, after });
+      this.actorStep({ machine, instance, event: inspection.event, before, after });
       before = after;
     };
   }
@@ -89,12 +109,14 @@ export class TransitionTrace {
     }
   }
 
-  private push(line: TraceLine): void {
-    if (this.closed || this.failed) return;
+  /** Queues one line; false when it was dropped. */
+  private push(line: TraceLine): boolean {
+    if (this.closed || this.failed) return false;
     const text = `${JSON.stringify(line)}\n`;
     if (this.pendingBytes + text.length > pendingBytesMax) {
       this.dropped++;
-      return;
+      this.chained.clear();
+      return false;
     }
     if (this.dropped > 0) {
       const gap = JSON.stringify({
@@ -113,6 +135,7 @@ export class TransitionTrace {
     this.pending.push(text);
     this.pendingBytes += text.length;
     if (this.pendingBytes >= flushBytesSoon) this.flush();
+    return true;
   }
 
   private flush(): void {
@@ -124,6 +147,7 @@ export class TransitionTrace {
       writeSync(this.fd, text);
     } catch (error) {
       this.failed = true;
+      this.chained.clear();
       this.logger.error({ err: error, file: this.file }, "writing the trace failed; tracing stopped");
     }
   }
