@@ -68,6 +68,7 @@ export class GroupRuntime {
   private readonly waiting = new Map<number, (answer: Answer) => void>();
   private nextRequestId = 1;
   private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
   /** The write of the group's tombstones once the machine has deleted it. */
   private tombstone: Promise<number> | null = null;
   private readonly nowMs: () => number;
@@ -263,6 +264,9 @@ export class GroupRuntime {
   }
 
   private stop(): void {
+    // Reaching Dead on an unload stops the runtime before unload itself asks to.
+    if (this.stopped) return;
+    this.stopped = true;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
     if (this.actor.getSnapshot().status === "active") this.actor.stop();
