@@ -5,6 +5,7 @@
  * closed, the metadata log closed.
  */
 import { mkdir } from "node:fs/promises";
+import { raftSettingsOf } from "../cluster/raft/options.ts";
 import { WireRaftTransport } from "../cluster/raft/wire-transport.ts";
 import { type ControlPlane, startControlPlane } from "../controller/control-plane.ts";
 import { GroupCoordinator } from "../groups/group-coordinator.ts";
@@ -72,7 +73,17 @@ export class Broker {
       nodeId: config.nodeId,
       initialVoters: config.voters === null ? [config.nodeId] : config.voters.map((voter) => voter.nodeId),
       // With no peers (a sole voter) every send fails at once, which the quorum takes as a lost message.
-      transport: new WireRaftTransport({ pool: peers.quorumPool, clusterId, nodeId: config.nodeId }),
+      transport: new WireRaftTransport({
+        pool: peers.quorumPool,
+        clusterId,
+        nodeId: config.nodeId,
+        requestTimeoutMs: config.quorumRequestTimeoutMs,
+      }),
+      raftSettings: raftSettingsOf({
+        electionTimeoutMs: config.quorumElectionTimeoutMs,
+        fetchTimeoutMs: config.quorumFetchTimeoutMs,
+        electionBackoffMaxMs: config.quorumElectionBackoffMaxMs,
+      }),
       sync,
       logger,
       // A metadata log that can no longer be written cannot be served: stop as Kafka does.

@@ -18,6 +18,14 @@ export interface BrokerConfig {
   replicaLagMsMax: number;
   /** broker.session.timeout.ms: a node that has not fetched the metadata log for this long is fenced. */
   brokerSessionTimeoutMs: number;
+  /** controller.quorum.election.timeout.ms: a voter that hears from no leader for this long (to twice it, at random) stands. */
+  quorumElectionTimeoutMs: number;
+  /** controller.quorum.fetch.timeout.ms: a follower's trust in a quiet leader; the leader's check quorum is 1.5 times it. */
+  quorumFetchTimeoutMs: number;
+  /** controller.quorum.election.backoff.max.ms: the longest wait before standing after a leader resigned. */
+  quorumElectionBackoffMaxMs: number;
+  /** controller.quorum.request.timeout.ms: how long Vote, BeginQuorumEpoch and EndQuorumEpoch wait for an answer. */
+  quorumRequestTimeoutMs: number;
   /** min.insync.replicas for topics that do not override it. */
   minInsyncReplicas: number;
   /** default.replication.factor for auto-created topics and CreateTopics with -1. */
@@ -67,6 +75,10 @@ export const defaultBrokerConfig: BrokerConfig = {
   voters: null,
   replicaLagMsMax: 30_000,
   brokerSessionTimeoutMs: 9_000,
+  quorumElectionTimeoutMs: 1_000,
+  quorumFetchTimeoutMs: 2_000,
+  quorumElectionBackoffMaxMs: 1_000,
+  quorumRequestTimeoutMs: 2_000,
   minInsyncReplicas: 1,
   defaultReplicationFactor: 1,
   numPartitions: 1,

@@ -53,6 +53,11 @@ interface StartOptions {
   voters?: VoterEndpoint[];
   minInsyncReplicas: number;
   brokerSessionTimeoutMs: number;
+  replicaLagTimeMaxMs: number;
+  controllerQuorumElectionTimeoutMs: number;
+  controllerQuorumFetchTimeoutMs: number;
+  controllerQuorumElectionBackoffMaxMs: number;
+  controllerQuorumRequestTimeoutMs: number;
   defaultReplicationFactor: number;
   numPartitions: number;
   fsync: FsyncPolicy;
@@ -115,6 +120,51 @@ export function addStartCommand(program: Command): void {
       )
         .argParser(positiveInteger)
         .default(defaultBrokerConfig.brokerSessionTimeoutMs),
+    )
+    .addOption(
+      option(
+        "--replica-lag-time-max-ms <MS>",
+        "replica.lag.time.max.ms: a follower not caught up with the leader for this long leaves the ISR",
+        "CHRONIK_REPLICA_LAG_TIME_MAX_MS",
+      )
+        .argParser(positiveInteger)
+        .default(defaultBrokerConfig.replicaLagMsMax),
+    )
+    .addOption(
+      option(
+        "--controller-quorum-election-timeout-ms <MS>",
+        "controller.quorum.election.timeout.ms: a voter that hears from no leader for this long (up to twice it) stands",
+        "CHRONIK_CONTROLLER_QUORUM_ELECTION_TIMEOUT_MS",
+      )
+        .argParser(positiveInteger)
+        .default(defaultBrokerConfig.quorumElectionTimeoutMs),
+    )
+    .addOption(
+      option(
+        "--controller-quorum-fetch-timeout-ms <MS>",
+        "controller.quorum.fetch.timeout.ms: how long a follower trusts a quiet leader (check quorum: 1.5 times it)",
+        "CHRONIK_CONTROLLER_QUORUM_FETCH_TIMEOUT_MS",
+      )
+        .argParser(positiveInteger)
+        .default(defaultBrokerConfig.quorumFetchTimeoutMs),
+    )
+    .addOption(
+      option(
+        "--controller-quorum-election-backoff-max-ms <MS>",
+        "controller.quorum.election.backoff.max.ms: the longest wait before standing after a leader resigned",
+        "CHRONIK_CONTROLLER_QUORUM_ELECTION_BACKOFF_MAX_MS",
+      )
+        .argParser(positiveInteger)
+        .default(defaultBrokerConfig.quorumElectionBackoffMaxMs),
+    )
+    .addOption(
+      option(
+        "--controller-quorum-request-timeout-ms <MS>",
+        "controller.quorum.request.timeout.ms: how long a quorum request waits for its answer",
+        "CHRONIK_CONTROLLER_QUORUM_REQUEST_TIMEOUT_MS",
+      )
+        .argParser(positiveInteger)
+        .default(defaultBrokerConfig.quorumRequestTimeoutMs),
     )
     .addOption(
       option(
@@ -204,6 +254,11 @@ export function addStartCommand(program: Command): void {
         voters: options.voters ?? null,
         minInsyncReplicas: options.minInsyncReplicas,
         brokerSessionTimeoutMs: options.brokerSessionTimeoutMs,
+        replicaLagMsMax: options.replicaLagTimeMaxMs,
+        quorumElectionTimeoutMs: options.controllerQuorumElectionTimeoutMs,
+        quorumFetchTimeoutMs: options.controllerQuorumFetchTimeoutMs,
+        quorumElectionBackoffMaxMs: options.controllerQuorumElectionBackoffMaxMs,
+        quorumRequestTimeoutMs: options.controllerQuorumRequestTimeoutMs,
         defaultReplicationFactor: options.defaultReplicationFactor,
         numPartitions: options.numPartitions,
         fsync: options.fsync,

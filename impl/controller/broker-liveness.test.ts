@@ -132,6 +132,33 @@ describe("broker liveness on the controller", () => {
     );
   });
 
+  it("keeps a node fenced for a closed connection until it fetches again past its fence, though its session lasts", async () => {
+    const cluster = livenessFixture([1, 2, 3]);
+    // A new incarnation registers fenced, and is unfenced once it has caught up with its registration.
+    cluster.log.commit([registration(2, 300n, true)]);
+    cluster.fetched(2);
+    cluster.fetched(3);
+    await cluster.liveness.check();
+    expect(fencedOf(cluster)).toEqual([]);
+
+    let close!: () => void;
+    const connection = new Promise<void>((resolve) => (close = resolve));
+    cluster.liveness.fetchedOver(2, connection);
+    close();
+    await connection;
+    cluster.clock.nowMs += brokerReconnectGraceMs;
+    await cluster.liveness.check();
+    await cluster.liveness.check();
+    // Its last fetch is still within the session, but it came before the fence: no unfence on it.
+    expect(fencedOf(cluster)).toEqual([2]);
+    expect(cluster.log.batches.at(-1)).toMatchObject([{ type: "FenceBrokerRecord", value: { id: 2 } }]);
+
+    cluster.fetched(2);
+    cluster.liveness.fetchedOver(2, new Promise(() => {}));
+    await cluster.liveness.check();
+    expect(fencedOf(cluster)).toEqual([]);
+  });
+
   it("gives every node a fresh session when it becomes the controller, and never fences itself", async () => {
     const cluster = livenessFixture([1, 2]);
     await cluster.liveness.check();

@@ -83,7 +83,10 @@ const fenceMessages: Record<Extract<LivenessAction, { kind: "fence" }>["cause"],
 export class BrokerLiveness {
   /** This leadership's epoch and when it began: every node's session starts no earlier. */
   private session: { epoch: number; startMs: number } | null = null;
-  /** Per fenced node (and registration): the applied offset its metadata fetches must reach to be unfenced. */
+  /**
+   * Per fenced node (and registration): the applied offset its metadata fetches must reach to be
+   * unfenced, taken when this controller first sees it fenced, so past the record that fenced it.
+   */
   private readonly catchUpTargets = new Map<number, { brokerEpoch: bigint; offset: number }>();
   private running = false;
   private again = false;
@@ -172,6 +175,9 @@ export class BrokerLiveness {
       const { brokerId, brokerEpoch } = broker;
       const fetch = fetches.get(brokerId);
       if (!broker.fenced) {
+        // A target is per fencing: the next fence sets one past its own record, which a fetch
+        // from before it (a node that died since) cannot reach.
+        this.catchUpTargets.delete(brokerId);
         if (brokerId === this.options.nodeId) continue;
         const lastFetchMs = fetch?.lastFetchTimestampMs ?? -1;
         if (nowMs - Math.max(lastFetchMs, sessionStartMs) > this.options.sessionTimeoutMs) {
@@ -199,8 +205,10 @@ export class BrokerLiveness {
 
   /**
    * How far a fenced node's metadata must reach: what was applied when this
-   * controller first saw this registration fenced, which holds the
-   * registration itself (Kafka waits for the registration record's offset).
+   * controller first saw it fenced since it was last live, which holds the
+   * record that fenced it (the registration itself, as Kafka waits for the
+   * registration record's offset, or the FenceBrokerRecord): a fetch from
+   * before that, by a node that has since died, never reaches it.
    */
   private catchUpTarget(broker: BrokerImage): number {
     const known = this.catchUpTargets.get(broker.brokerId);

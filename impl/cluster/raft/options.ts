@@ -64,6 +64,30 @@ export const raftDefaults: RaftSettings = {
   pendingAppendsMax: 10_000,
 };
 
+/** Kafka's controller.quorum.* timing settings, as `chronik start` takes them. */
+export interface KafkaQuorumTimeouts {
+  /** controller.quorum.election.timeout.ms: each election timeout is this plus a random part as long. */
+  electionTimeoutMs: number;
+  /** controller.quorum.fetch.timeout.ms: also sets the leader's check-quorum window. */
+  fetchTimeoutMs: number;
+  /** controller.quorum.election.backoff.max.ms */
+  electionBackoffMaxMs: number;
+}
+
+/** Kafka's leader resigns when no majority fetched within 1.5 fetch timeouts (LeaderState's check-quorum factor). */
+const checkQuorumTimeoutFactor = 1.5;
+
+/** The runtime's settings for Kafka's: the election timeout randomized in [T, 2T), check quorum at 1.5 fetch timeouts. */
+export function raftSettingsOf(timeouts: KafkaQuorumTimeouts): Partial<RaftSettings> {
+  return {
+    electionTimeoutMs: timeouts.electionTimeoutMs,
+    electionJitterMs: timeouts.electionTimeoutMs,
+    electionBackoffMaxMs: timeouts.electionBackoffMaxMs,
+    fetchTimeoutMs: timeouts.fetchTimeoutMs,
+    checkQuorumTimeoutMs: Math.round(timeouts.fetchTimeoutMs * checkQuorumTimeoutFactor),
+  };
+}
+
 export interface LeadershipChange {
   role: RaftRole;
   epoch: number;

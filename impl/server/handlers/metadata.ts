@@ -6,7 +6,7 @@
 import type { BrokerServices } from "../../broker/services.ts";
 import { autoCreateTopics } from "../../broker/topic-creation.ts";
 import { offsetsTopicName } from "../../groups/offsets-topic.ts";
-import type { TopicImage } from "../../metadata/image.ts";
+import type { MetadataImage, TopicImage } from "../../metadata/image.ts";
 import { internalTopicNames } from "../../metadata/internal-topics.ts";
 import { checkTopicName } from "../../metadata/topic-commands.ts";
 import type { metadataApi } from "../../protocol/apis/metadata.ts";
@@ -27,7 +27,12 @@ export function advertisedBrokers(services: BrokerServices) {
   });
 }
 
-function describeTopic(topic: TopicImage): TopicResponse {
+/**
+ * As Kafka's KRaftMetadataCache describes a partition: one without a leader
+ * is LEADER_NOT_AVAILABLE, and a replica on a fenced (or unregistered) broker
+ * is offline.
+ */
+function describeTopic(topic: TopicImage, image: MetadataImage): TopicResponse {
   const partitions = [...topic.partitions.values()].sort((a, b) => a.partitionId - b.partitionId);
   return {
     errorCode: ErrorCode.NONE,
@@ -36,13 +41,13 @@ function describeTopic(topic: TopicImage): TopicResponse {
     // Clients leave internal topics out of pattern subscriptions and listings by this flag.
     isInternal: topic.name === offsetsTopicName,
     partitions: partitions.map((partition) => ({
-      errorCode: ErrorCode.NONE,
+      errorCode: partition.leader === -1 ? ErrorCode.LEADER_NOT_AVAILABLE : ErrorCode.NONE,
       partitionIndex: partition.partitionId,
       leaderId: partition.leader,
       leaderEpoch: partition.leaderEpoch,
       replicaNodes: partition.replicas,
       isrNodes: partition.isr,
-      offlineReplicas: [],
+      offlineReplicas: partition.replicas.filter((replica) => image.brokers.get(replica)?.fenced !== false),
     })),
   };
 }
@@ -61,7 +66,7 @@ export function metadataHandler(services: BrokerServices): Handler<Request, Resp
     if (requested === null) {
       topics = [...image.topicsByName.values()]
         .filter((topic) => !internalTopicNames.has(topic.name))
-        .map(describeTopic);
+        .map((topic) => describeTopic(topic, image));
     } else {
       const creatable = requested
         .map((entry) => entry.name)
@@ -71,14 +76,14 @@ export function metadataHandler(services: BrokerServices): Handler<Request, Resp
       topics = requested.map(({ name, topicId }) => {
         if (name === null) {
           const byId = image.topicsById.get(topicId);
-          return byId ? describeTopic(byId) : unknownTopic(null, topicId, ErrorCode.UNKNOWN_TOPIC_ID);
+          return byId ? describeTopic(byId, image) : unknownTopic(null, topicId, ErrorCode.UNKNOWN_TOPIC_ID);
         }
         if (checkTopicName(name) !== null && !internalTopicNames.has(name)) {
           return unknownTopic(name, zeroUuid, ErrorCode.INVALID_TOPIC_EXCEPTION);
         }
         const byName = internalTopicNames.has(name) ? undefined : image.topicsByName.get(name);
         return byName
-          ? describeTopic(byName)
+          ? describeTopic(byName, image)
           : unknownTopic(name, zeroUuid, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
       });
     }
