@@ -1,8 +1,10 @@
 /**
  * A real cluster for tests: N `chronik start` processes on loopback, each with
  * its own free port and data directory, all voters of one metadata quorum
- * (`--voters` lists every node). Nodes can be stopped, killed and started
- * again on the same address and data; more nodes can join as observers.
+ * (`--voters` lists every node). Nodes can be stopped, killed, paused and
+ * started again on the same address and data; more nodes can join as
+ * observers. A placement may put each node on an address of its own and
+ * start it through a launcher (a network namespace: support/netns-network.ts).
  */
 import { createServer } from "node:net";
 import path from "node:path";
@@ -10,6 +12,8 @@ import { type BrokerProcess, makeDataDir, removeDataDir, startBroker } from "./b
 
 export interface ClusterNode {
   nodeId: number;
+  /** Where it listens and what it advertises. */
+  host: string;
   port: number;
   dataDir: string;
   /** The running process, or null while the node is down. */
@@ -28,29 +32,54 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Where nodes run when not on loopback: an address each (all on one port) and a launcher each. */
+export interface NodePlacement {
+  port: number;
+  hostOf(nodeId: number): string;
+  launcherOf(nodeId: number): string[];
+}
+
+export interface ClusterOptions {
+  /** The directory the nodes' data directories go in; the caller keeps it. A new temporary one by default. */
+  root?: string;
+  placement?: NodePlacement;
+  /** Arguments for one node only (e.g. `--trace` with a file of its own). */
+  argsOf?: (nodeId: number) => string[];
+  /** Each node's log lines are appended to <logDirectory>/node-<id>.log. */
+  logDirectory?: string;
+}
+
 export class LocalCluster {
   private constructor(
     private readonly root: string,
+    /** Whether destroy removes the root: only when the cluster made it. */
+    private readonly ownsRoot: boolean,
     readonly nodes: ClusterNode[],
     /** The --voters value every node starts with. */
     readonly voters: string,
     private readonly extraArgs: string[],
+    private readonly options: ClusterOptions,
   ) {}
 
   /** Starts `count` voters at once (a majority must be up before any can finish starting). */
-  static async start(count: number, extraArgs: string[] = []): Promise<LocalCluster> {
-    const root = await makeDataDir();
+  static async start(
+    count: number,
+    extraArgs: string[] = [],
+    options: ClusterOptions = {},
+  ): Promise<LocalCluster> {
+    const root = options.root ?? (await makeDataDir());
     const nodes: ClusterNode[] = [];
     for (let nodeId = 1; nodeId <= count; nodeId++) {
       nodes.push({
         nodeId,
-        port: await freePort(),
+        host: options.placement?.hostOf(nodeId) ?? "127.0.0.1",
+        port: options.placement?.port ?? (await freePort()),
         dataDir: path.join(root, `node-${nodeId}`),
         process: null,
       });
     }
-    const voters = nodes.map((node) => `${node.nodeId}@127.0.0.1:${node.port}`).join(",");
-    const cluster = new LocalCluster(root, nodes, voters, extraArgs);
+    const voters = nodes.map((node) => `${node.nodeId}@${node.host}:${node.port}`).join(",");
+    const cluster = new LocalCluster(root, options.root === undefined, nodes, voters, extraArgs, options);
     try {
       await Promise.all(nodes.map((node) => cluster.startNode(node.nodeId)));
     } catch (error) {
@@ -71,18 +100,29 @@ export class LocalCluster {
     return this.nodes.filter((node) => node.process !== null);
   }
 
-  /** "127.0.0.1:PORT" of every running node, for a client's bootstrap list. */
+  /** "HOST:PORT" of every running node, for a client's bootstrap list. */
   get bootstrap(): string[] {
-    return this.up.map((node) => `127.0.0.1:${node.port}`);
+    return this.up.map((node) => `${node.host}:${node.port}`);
   }
 
   /** Starts (or restarts) a node on its address and data; resolves once it serves clients. */
   async startNode(nodeId: number): Promise<BrokerProcess> {
     const node = this.node(nodeId);
+    const { placement, argsOf, logDirectory } = this.options;
     const started = await startBroker({
       dataDir: node.dataDir,
       port: node.port,
-      args: ["--node-id", String(nodeId), "--voters", this.voters, ...this.extraArgs],
+      host: node.host,
+      args: [
+        "--node-id",
+        String(nodeId),
+        "--voters",
+        this.voters,
+        ...this.extraArgs,
+        ...(argsOf?.(nodeId) ?? []),
+      ],
+      ...(placement === undefined ? {} : { launcher: placement.launcherOf(nodeId) }),
+      ...(logDirectory === undefined ? {} : { logFile: path.join(logDirectory, `node-${nodeId}.log`) }),
     });
     node.process = started;
     return started;
@@ -92,7 +132,8 @@ export class LocalCluster {
   async addNode(nodeId: number): Promise<BrokerProcess> {
     this.nodes.push({
       nodeId,
-      port: await freePort(),
+      host: this.options.placement?.hostOf(nodeId) ?? "127.0.0.1",
+      port: this.options.placement?.port ?? (await freePort()),
       dataDir: path.join(this.root, `node-${nodeId}`),
       process: null,
     });
@@ -118,9 +159,20 @@ export class LocalCluster {
     return this.node(nodeId).process?.logLines ?? [];
   }
 
+  /** SIGSTOP: the process keeps its sockets and files but answers nothing until resumed. */
+  pauseNode(nodeId: number): void {
+    this.node(nodeId).process?.child.kill("SIGSTOP");
+  }
+
+  /** SIGCONT. */
+  resumeNode(nodeId: number): void {
+    this.node(nodeId).process?.child.kill("SIGCONT");
+  }
+
+  /** Kills every node; removes the data unless the caller gave the directory. */
   async destroy(): Promise<void> {
     await Promise.all(this.up.map((node) => node.process!.kill()));
     for (const node of this.nodes) node.process = null;
-    await removeDataDir(this.root);
+    if (this.ownsRoot) await removeDataDir(this.root);
   }
 }

@@ -15,18 +15,26 @@ export async function dumpedRecords(
   dataDir: string,
   topic: string,
   partition: number,
+  encoding: "utf8" | "base64" | "hex" = "utf8",
 ): Promise<DumpedRecord[]> {
-  const { stdout } = await runFile(process.execPath, [
-    chronikBin,
-    "dump-log",
-    "--data-dir",
-    dataDir,
-    "--topic",
-    topic,
-    "--partition",
-    String(partition),
-    "--json",
-  ]);
+  const { stdout } = await runFile(
+    process.execPath,
+    [
+      chronikBin,
+      "dump-log",
+      "--data-dir",
+      dataDir,
+      "--topic",
+      topic,
+      "--partition",
+      String(partition),
+      "--json",
+      "--encoding",
+      encoding,
+    ],
+    // A long fault campaign's partition dumps to many megabytes.
+    { maxBuffer: 1024 * 1024 * 1024 },
+  );
   return stdout
     .split("\n")
     .filter((line) => line.trim() !== "")

@@ -72,6 +72,11 @@ export class GroupMember {
     if (parsed.crashed !== undefined) this.problems.push(`consumer crashed: ${parsed.crashed}`);
   }
 
+  /** False once the process has exited (a member whose consumer crashed for good exits). */
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
   /** SIGTERM: the member leaves the group and exits. */
   async stop(): Promise<void> {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGTERM");

@@ -4,7 +4,8 @@
  * its session timeout) or stop it with SIGTERM (a clean leave). It consumes
  * with `consumer.run` and autocommit and writes one JSON line per event on
  * stdout: {"assigned": [[topic, partition], ...]} after each rebalance,
- * {"consumed": {topic, partition, offset, key, value}} per message.
+ * {"consumed": {topic, partition, offset, key, value}} per message,
+ * {"crashed": error} when the consumer crashes (it exits if KafkaJS gives up).
  *
  * argv: brokers (comma separated), group id, topic, session timeout ms.
  */
@@ -43,6 +44,9 @@ consumer.on(consumer.events.GROUP_JOIN, (event) => {
 });
 consumer.on(consumer.events.CRASH, (event) => {
   emit({ crashed: String(event.payload.error) });
+  // KafkaJS restarts the consumer after a retriable crash; after any other it
+  // stays stopped, and a member that consumes nothing must not look alive.
+  if (!event.payload.restart) process.exit(1);
 });
 
 let stopping = false;

@@ -130,8 +130,9 @@ export async function exchange<Response, RequestInput>(
   api: ApiDefinition<unknown, RequestInput, Response, unknown>,
   version: number,
   request: RequestInput,
+  host = "127.0.0.1",
 ): Promise<Response> {
-  const connection = await RawConnection.open(port);
+  const connection = await RawConnection.open(port, host);
   try {
     connection.writeRequest(api, version, 1, request);
     return decodeResponseFrame(api, version, await connection.nextFrame()).response;
