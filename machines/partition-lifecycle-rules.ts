@@ -24,6 +24,7 @@ export const errorCodes = {
   INVALID_REQUEST: 42,
   FENCED_LEADER_EPOCH: 74,
   PREFERRED_LEADER_NOT_AVAILABLE: 80,
+  ELIGIBLE_LEADERS_NOT_AVAILABLE: 83,
   ELECTION_NOT_NEEDED: 84,
   INVALID_UPDATE_VERSION: 95,
   INELIGIBLE_REPLICA: 107,
@@ -108,6 +109,7 @@ export type PartitionLifecycleEvent =
       newIsr: number[];
     }
   | { type: "leader.preferredElectionRequested" }
+  | { type: "leader.uncleanElectionRequested" }
   | { type: "topic.deletionRequested" }
   | { type: "topic.deletionCompleted" };
 
@@ -224,7 +226,10 @@ export function electLeader(
         isr: partition.isr,
       };
     case "unclean": {
-      // The new leader may lack committed records, so it is the only replica known to be in sync.
+      // Kafka's unclean election still prefers a live ISR replica, which keeps the ISR as it is.
+      const clean = chooseCleanLeader(partition.replicas, partition.isr, isEligible);
+      if (clean !== noLeader) return { leader: clean, isr: partition.isr };
+      // Otherwise the new leader may lack committed records, so it is the only replica known to be in sync.
       const leader = chooseUncleanLeader(partition.replicas, isEligible);
       return { leader, isr: leader === noLeader ? partition.isr : [leader] };
     }

@@ -400,6 +400,90 @@ describe("partition lifecycle rules", () => {
     expect(electionAnswers).toEqual([{ errorCode: errorCodes[error], errorName: error }]);
   });
 
+  it.each<{
+    name: string;
+    context: Partial<PartitionLifecycleContext>;
+    leader: number;
+    isr: number[];
+    record: PartitionMetadataRecord;
+  }>([
+    {
+      name: "elects the first live replica outside the ISR, which alone forms the new ISR",
+      context: { isr: [1], fencedBrokers: [1] },
+      leader: 2,
+      isr: [2],
+      record: change([2], 2),
+    },
+    {
+      name: "elects a live replica outside the ISR even when the topic allows no unclean election",
+      context: { isr: [1], fencedBrokers: [1, 2] },
+      leader: 3,
+      isr: [3],
+      record: change([3], 3),
+    },
+    {
+      name: "prefers a live ISR replica to an earlier replica outside the ISR, keeping the ISR",
+      context: { isr: [3], fencedBrokers: [1] },
+      leader: 3,
+      isr: [3],
+      record: change(null, 3),
+    },
+    {
+      name: "never elects a shutting-down replica",
+      context: { isr: [1], fencedBrokers: [1], shuttingDownBrokers: [2] },
+      leader: 3,
+      isr: [3],
+      record: change([3], 3),
+    },
+  ])("unclean election of a leaderless partition $name", ({ context, leader, isr, record }) => {
+    const { next, records, electionAnswers } = step(partition("Offline", { leader: -1, ...context }), {
+      type: "leader.uncleanElectionRequested",
+    });
+    expect(records).toEqual([record]);
+    expect(next.value).toBe("Online");
+    expect(next.context).toMatchObject({
+      leader,
+      isr,
+      leaderEpoch: 6,
+      partitionEpoch: 10,
+      uncleanLeaderElectionEnabled: false,
+    });
+    expect(electionAnswers).toEqual([{ errorCode: 0, errorName: "NONE" }]);
+  });
+
+  it.each<{ state: StateName; context: Partial<PartitionLifecycleContext>; error: ErrorName }>([
+    { state: "Online", context: {}, error: "ELECTION_NOT_NEEDED" },
+    {
+      state: "Online",
+      context: { isr: [1], fencedBrokers: [2, 3], uncleanLeaderElectionEnabled: true },
+      error: "ELECTION_NOT_NEEDED",
+    },
+    {
+      state: "Offline",
+      context: { leader: -1, isr: [1], fencedBrokers: [1, 2, 3] },
+      error: "ELIGIBLE_LEADERS_NOT_AVAILABLE",
+    },
+    {
+      state: "Offline",
+      context: { leader: -1, isr: [1], fencedBrokers: [1, 3], shuttingDownBrokers: [2] },
+      error: "ELIGIBLE_LEADERS_NOT_AVAILABLE",
+    },
+    { state: "New", context: {}, error: "UNKNOWN_TOPIC_OR_PARTITION" },
+    {
+      state: "New",
+      context: { leader: -1, isr: [1], fencedBrokers: [1] },
+      error: "UNKNOWN_TOPIC_OR_PARTITION",
+    },
+    { state: "Deleting", context: {}, error: "UNKNOWN_TOPIC_OR_PARTITION" },
+    { state: "NonExistent", context: {}, error: "UNKNOWN_TOPIC_OR_PARTITION" },
+  ])("unclean election in $state answers $error and changes nothing", ({ state, context, error }) => {
+    const before = partition(state, context);
+    const { next, records, electionAnswers } = step(before, { type: "leader.uncleanElectionRequested" });
+    expect(records).toEqual([]);
+    expect([next.value, next.context]).toEqual([before.value, before.context]);
+    expect(electionAnswers).toEqual([{ errorCode: errorCodes[error], errorName: error }]);
+  });
+
   it("decides liveness changes while the creation is uncommitted and settles by its leader on commit", () => {
     let snapshot = partition("New", { leaderEpoch: 0, partitionEpoch: 0, isr: [1], fencedBrokers: [2, 3] });
     const lost = step(snapshot, fenced(1));

@@ -58,6 +58,7 @@ export const eventDescriptions: Record<PartitionLifecycleEvent["type"], string> 
   "isr.changeRequested": "the partition leader sent AlterPartition with a new ISR",
   "leader.preferredElectionRequested":
     "ElectLeaders (or the leader rebalancer) asked for the preferred leader",
+  "leader.uncleanElectionRequested": "ElectLeaders asked for an unclean election of a leaderless partition",
   "topic.deletionRequested": "DeleteTopics asked to delete the partition's topic",
   "topic.deletionCompleted": "the topic's RemoveTopicRecord committed in the metadata log",
 };
@@ -289,6 +290,10 @@ export const partitionLifecycleMachine = setup({
           actions: { type: "answerLeaderElection", params: answer("UNKNOWN_TOPIC_OR_PARTITION") },
           description: "refuse an election for a partition that does not exist",
         },
+        "leader.uncleanElectionRequested": {
+          actions: { type: "answerLeaderElection", params: answer("UNKNOWN_TOPIC_OR_PARTITION") },
+          description: "refuse an election for a partition that does not exist",
+        },
       },
     },
     New: {
@@ -338,6 +343,10 @@ export const partitionLifecycleMachine = setup({
           description: "no broker has applied the uncommitted partition, so none may alter it",
         },
         "leader.preferredElectionRequested": {
+          actions: { type: "answerLeaderElection", params: answer("UNKNOWN_TOPIC_OR_PARTITION") },
+          description: "the partition is not visible until its creation commits",
+        },
+        "leader.uncleanElectionRequested": {
           actions: { type: "answerLeaderElection", params: answer("UNKNOWN_TOPIC_OR_PARTITION") },
           description: "the partition is not visible until its creation commits",
         },
@@ -419,12 +428,16 @@ export const partitionLifecycleMachine = setup({
             description: "the first replica is not live or not in the ISR",
           },
         ],
+        "leader.uncleanElectionRequested": {
+          actions: { type: "answerLeaderElection", params: answer("ELECTION_NOT_NEEDED") },
+          description: "a replica leads already: an unclean election is only for a leaderless partition",
+        },
         "topic.deletionRequested": deleteTopic(),
       },
     },
     Offline: {
       description:
-        "No eligible replica: leader -1 until an ISR replica (or, if allowed, any replica) is live",
+        "No eligible replica: leader -1 until an ISR replica (or, if allowed or asked for, any replica) is live",
       on: {
         "broker.fenced": { actions: "recordBrokerLiveness", description: "note the fence; nothing leads" },
         "broker.shutdownStarted": { actions: "recordBrokerLiveness", description: "note the shutdown" },
@@ -461,6 +474,22 @@ export const partitionLifecycleMachine = setup({
           actions: { type: "answerLeaderElection", params: answer("PREFERRED_LEADER_NOT_AVAILABLE") },
           description: "no ISR replica is live, the first one included",
         },
+        "leader.uncleanElectionRequested": [
+          {
+            guard: "hasEligibleUncleanLeader",
+            target: "Online",
+            actions: [
+              { type: "electLeader", params: { election: "unclean" } },
+              { type: "answerLeaderElection", params: answer("NONE") },
+            ],
+            description:
+              "elect a live replica whatever the topic's setting, an ISR one first; one from outside the ISR is its only member",
+          },
+          {
+            actions: { type: "answerLeaderElection", params: answer("ELIGIBLE_LEADERS_NOT_AVAILABLE") },
+            description: "no replica is live",
+          },
+        ],
         "topic.deletionRequested": deleteTopic(),
       },
     },
@@ -473,6 +502,10 @@ export const partitionLifecycleMachine = setup({
           description: "refuse AlterPartition for a deleted partition",
         },
         "leader.preferredElectionRequested": {
+          actions: { type: "answerLeaderElection", params: answer("UNKNOWN_TOPIC_OR_PARTITION") },
+          description: "refuse an election for a deleted partition",
+        },
+        "leader.uncleanElectionRequested": {
           actions: { type: "answerLeaderElection", params: answer("UNKNOWN_TOPIC_OR_PARTITION") },
           description: "refuse an election for a deleted partition",
         },

@@ -46,7 +46,7 @@ export const machineRegistry: readonly RegisteredMachine[] = [
     title: "Partition lifecycle",
     summary:
       "One per partition, on the controller. Decides whether the partition is new, online, offline or being " +
-      "deleted, which replica leads it (clean election from the ISR, unclean only when the topic allows it), " +
+      "deleted, which replica leads it (clean election from the ISR; unclean only when the topic allows it or ElectLeaders asks for it), " +
       "and its leader and partition epochs; every decision is a record appended to the metadata log.",
     machine: partitionLifecycleMachine,
     eventDescriptions: partitionLifecycleEventDescriptions,

@@ -233,6 +233,19 @@ export class ReplicaManager {
     for (const leader of this.leaders.values()) leader.tick();
   }
 
+  /** A topic's configs changed: its open replicas take the new retention and rolling. */
+  private reconfigure(topic: TopicImage): void {
+    for (const local of this.partitions.values()) {
+      if (local.topic.topicId !== topic.topicId) continue;
+      const problem = local.log.reconfigure(logConfigFor(topic.configs, this.config));
+      if (problem === null) continue;
+      this.logger.warn(
+        { topic: topic.name, partition: local.partitionId, problem },
+        "topic config change not applied to the replica's log; it keeps its previous settings",
+      );
+    }
+  }
+
   private directoryOf(topic: string, partitionId: number): string {
     return path.join(this.config.dataDir, `${topic}-${partitionId}`);
   }
@@ -294,6 +307,7 @@ export class ReplicaManager {
         await flush();
         await this.remove(change.topic);
       }
+      if (change.kind === "topic-config-changed") this.reconfigure(change.topic);
     }
     await flush();
   }

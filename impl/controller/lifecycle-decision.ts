@@ -9,6 +9,7 @@
 import {
   type AlterPartitionAnswer,
   answer,
+  type ErrorAnswer,
   type PartitionLifecycleEvent,
   partitionLifecycleMachine,
   removeTopicRecord,
@@ -163,6 +164,49 @@ export class LifecycleDecision {
         this.noteLeaderChanges(topic.name, before, step.next, `${type} ${brokerId}`);
         records.push(...step.records.map(metadataRecordOf));
       }
+    }
+    return records;
+  }
+
+  /**
+   * ElectLeaders for one partition: leader.preferredElectionRequested or
+   * leader.uncleanElectionRequested, answered by the partition's machine (an
+   * unclean election ignores the topic's setting, as Kafka's UNCLEAN does).
+   */
+  electLeader(
+    topic: TopicImage,
+    partitionId: number,
+    election: "preferred" | "unclean",
+  ): { answer: ErrorAnswer; records: MetadataRecord[] } {
+    const snapshot = this.snapshotOf(topic.topicId, partitionId);
+    const step = this.store.step(snapshot, {
+      type:
+        election === "preferred" ? "leader.preferredElectionRequested" : "leader.uncleanElectionRequested",
+    });
+    if (step.electionAnswers.length !== 1) {
+      throw new Error(`the lifecycle machine gave ${step.electionAnswers.length} answers to one election`);
+    }
+    this.stage({ topicId: topic.topicId, partitionId, snapshot: step.next });
+    this.noteLeaderChanges(topic.name, snapshot, step.next, `${election} election requested`);
+    return { answer: step.electionAnswers[0]!, records: step.records.map(metadataRecordOf) };
+  }
+
+  /**
+   * A topic's unclean.leader.election.enable changed (IncrementalAlterConfigs):
+   * topic.configChanged to each of its partitions, whose machines may elect an
+   * unclean leader for a leaderless partition now that it is allowed.
+   */
+  uncleanLeaderElectionChanged(topic: TopicImage, enabled: boolean): MetadataRecord[] {
+    const records: MetadataRecord[] = [];
+    for (const partitionId of topic.partitions.keys()) {
+      const before = this.snapshotOf(topic.topicId, partitionId);
+      const step = this.store.step(before, {
+        type: "topic.configChanged",
+        uncleanLeaderElectionEnabled: enabled,
+      });
+      this.stage({ topicId: topic.topicId, partitionId, snapshot: step.next });
+      this.noteLeaderChanges(topic.name, before, step.next, `unclean.leader.election.enable=${enabled}`);
+      records.push(...step.records.map(metadataRecordOf));
     }
     return records;
   }

@@ -2,7 +2,7 @@
  * The partition lifecycle machine as the controller runs it: snapshots made
  * from the applied image, one pure step at a time, with the effects the step
  * asks for collected by name (appendMetadataRecord, answerAlterPartition,
- * refusePartitionCreation) rather than run. Collecting instead of running is
+ * answerLeaderElection, refusePartitionCreation) rather than run. Collecting instead of running is
  * what lets a decision be tried (validateOnly, a request refused half-way)
  * and dropped without undoing anything.
  */
@@ -27,11 +27,19 @@ export interface LifecycleStep {
   records: PartitionMetadataRecord[];
   alterPartitionAnswers: AlterPartitionAnswer[];
   creationRefusals: Array<ErrorAnswer & { errorMessage: string }>;
+  /** The machine's answers to an election ElectLeaders asked for (preferred or unclean). */
+  electionAnswers: ErrorAnswer[];
 }
 
 export function stepLifecycle(snapshot: LifecycleSnapshot, event: PartitionLifecycleEvent): LifecycleStep {
   const [next, actions] = transition(partitionLifecycleMachine, snapshot, event);
-  const step: LifecycleStep = { next, records: [], alterPartitionAnswers: [], creationRefusals: [] };
+  const step: LifecycleStep = {
+    next,
+    records: [],
+    alterPartitionAnswers: [],
+    creationRefusals: [],
+    electionAnswers: [],
+  };
   for (const action of actions) {
     switch (action.type) {
       case "appendMetadataRecord":
@@ -42,6 +50,9 @@ export function stepLifecycle(snapshot: LifecycleSnapshot, event: PartitionLifec
         break;
       case "refusePartitionCreation":
         step.creationRefusals.push(action.params as ErrorAnswer & { errorMessage: string });
+        break;
+      case "answerLeaderElection":
+        step.electionAnswers.push(action.params as ErrorAnswer);
         break;
     }
   }

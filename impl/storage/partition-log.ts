@@ -101,9 +101,25 @@ export class PartitionLog {
   private highWatermarkRequested: bigint;
   private highWatermarkDurable: bigint;
 
+  get config(): LogConfig {
+    return this.logConfig;
+  }
+
+  /**
+   * A topic's configs changed (IncrementalAlterConfigs): retention and rolling
+   * follow from the next check on. The index interval stays, since the
+   * segments' sparse indexes were built with it and reads scan by it.
+   */
+  reconfigure(config: LogConfig): string | null {
+    const next = { ...config, indexIntervalBytes: this.logConfig.indexIntervalBytes };
+    const problem = checkLogConfig(next);
+    if (problem === null) this.logConfig = Object.freeze(next);
+    return problem;
+  }
+
   private constructor(
     readonly directory: string,
-    readonly config: LogConfig,
+    private logConfig: LogConfig,
     private readonly sync: SyncScheduler,
     private readonly logger: Logger,
     private readonly nowMs: () => number,

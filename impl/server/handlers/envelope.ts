@@ -12,7 +12,9 @@ import { createPartitionsApi } from "../../protocol/apis/create-partitions.ts";
 import { createTopicsApi } from "../../protocol/apis/create-topics.ts";
 import { deleteTopicsApi } from "../../protocol/apis/delete-topics.ts";
 import { describeQuorumApi } from "../../protocol/apis/describe-quorum.ts";
+import { electLeadersApi } from "../../protocol/apis/elect-leaders.ts";
 import type { envelopeApi } from "../../protocol/apis/envelope.ts";
+import { incrementalAlterConfigsApi } from "../../protocol/apis/incremental-alter-configs.ts";
 import { removeRaftVoterApi } from "../../protocol/apis/remove-raft-voter.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
 import { DecodeError } from "../../protocol/reader.ts";
@@ -27,6 +29,8 @@ const forwardableApiKeys: ReadonlySet<number> = new Set([
   createTopicsApi.key,
   deleteTopicsApi.key,
   createPartitionsApi.key,
+  electLeadersApi.key,
+  incrementalAlterConfigsApi.key,
   describeQuorumApi.key,
   addRaftVoterApi.key,
   removeRaftVoterApi.key,
