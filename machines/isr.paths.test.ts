@@ -1,5 +1,10 @@
+/**
+ * Generated paths through the ISR machine, from the shared generator
+ * (testing/isr-paths.ts, which the conformance suite also drives against a
+ * real partition leader).
+ */
 import { describe, expect, it } from "vitest";
-import { type SnapshotFrom, transition } from "xstate";
+import { transition } from "xstate";
 import { createTestModel } from "xstate/graph";
 import {
   type Context,
@@ -11,8 +16,14 @@ import {
   maximalIsr,
 } from "./isr.ts";
 import { Coverage, type PathLike } from "./testing/coverage.ts";
-
-type Snapshot = SnapshotFrom<typeof isrMachine>;
+import {
+  boundedEvents,
+  type Snapshot,
+  serializeSnapshot,
+  serializeWithSelfLoops,
+  stateName,
+  wellFormed,
+} from "./testing/isr-paths.ts";
 
 /**
  * Leader 1 of replicas 1, 2, 3, newly elected at offset 1 with a high watermark
@@ -33,92 +44,6 @@ const input: Input = {
   nowMs: 0,
   waitingProducesMax: 1,
 };
-
-interface Bounds {
-  offsetMax: number;
-  /** Clock values in order; one tick past replica.lag.time.max.ms makes a stalled follower out of sync. */
-  times: number[];
-  produces: boolean;
-}
-
-/** Events a leader can see next, kept finite: offsets only grow, up to offsetMax, and time takes the listed values. */
-function boundedEvents(bounds: Bounds) {
-  return (snapshot: Snapshot): Event[] => {
-    if (snapshot.status !== "active") return [];
-    const context = snapshot.context;
-    const events: Event[] = [];
-    for (const follower of context.followers) {
-      for (let offset = Math.max(follower.endOffset + 1, 0); offset <= context.leaderEndOffset; offset++) {
-        events.push({
-          type: "replica.fetched",
-          replicaId: follower.replicaId,
-          fetchOffset: offset,
-          nowMs: context.nowMs,
-        });
-      }
-    }
-    const later = bounds.times.find((time) => time > context.nowMs);
-    if (later !== undefined) events.push({ type: "clock.ticked", nowMs: later });
-    if (context.leaderEndOffset < bounds.offsetMax) {
-      events.push({ type: "leader.appended", endOffset: context.leaderEndOffset + 1 });
-      if (bounds.produces) {
-        // A one-record batch at the leader's end offset; the request id names the offset.
-        const offset = context.leaderEndOffset;
-        events.push({ type: "produce.requested", requestId: 100 + offset, acks: -1, lastOffset: offset });
-        events.push({ type: "produce.requested", requestId: 200 + offset, acks: 1, lastOffset: offset });
-      }
-    }
-    const pending = context.pendingIsrChange;
-    if (pending !== null) {
-      events.push({
-        type: "isr.committed",
-        leaderEpoch: context.leaderEpoch,
-        partitionEpoch: context.partitionEpoch + 1,
-        isr: pending.isr,
-      });
-      for (const errorCode of [
-        IsrErrorCode.INELIGIBLE_REPLICA,
-        IsrErrorCode.FENCED_LEADER_EPOCH,
-        IsrErrorCode.REQUEST_TIMED_OUT,
-      ]) {
-        events.push({ type: "isr.rejected", errorCode });
-      }
-    }
-    events.push({ type: "leader.resigned" });
-    return events;
-  };
-}
-
-/**
- * xstate/graph adds a payload-less event for every type the state accepts but
- * the events function did not offer (leader.appended once offsetMax is reached);
- * those are not events a runtime can send, so they are dropped.
- */
-function wellFormed(_snapshot: Snapshot, event: Event): boolean {
-  return event.type === "leader.resigned" || Object.keys(event).length > 1;
-}
-
-/** Every resigned leader is the same end: one vertex. */
-function serializeSnapshot(snapshot: Snapshot): string {
-  return snapshot.status === "done"
-    ? "Resigned"
-    : JSON.stringify({ value: snapshot.value, context: snapshot.context });
-}
-
-/**
- * A transition that changes nothing (a refused produce, an acks=1 append, a
- * resent AlterPartition) returns the same snapshot, so a graph of snapshots has
- * no edge for it and no path would take it. Naming the vertex after the event
- * that looped gives each such transition its own path.
- */
-function serializeWithSelfLoops(snapshot: Snapshot, event: Event | undefined, previous?: Snapshot): string {
-  const key = serializeSnapshot(snapshot);
-  return previous === snapshot && event !== undefined ? `${key} after ${JSON.stringify(event)}` : key;
-}
-
-function stateName(snapshot: Snapshot): string {
-  return typeof snapshot.value === "string" ? snapshot.value : String(snapshot.value.Leading);
-}
 
 /** The ISR and high-watermark invariants, checked in every state of every path. */
 function checkState(context: Context, state: string): void {

@@ -1,11 +1,11 @@
 /**
- * Generated paths through the partition lifecycle: one partition with replicas
- * [1, 2, 3] on brokers 1-3. Epochs grow without bound, so states are told
- * apart without them; that loses nothing because the only events that read
- * epochs (AlterPartition) are generated relative to the current ones.
+ * Generated paths through the partition lifecycle, from the shared generator
+ * (testing/partition-lifecycle-paths.ts, which the conformance suite also
+ * drives against a real controller): one partition with replicas [1, 2, 3] on
+ * brokers 1-3, its states told apart without their epochs.
  */
 import { describe, expect, it } from "vitest";
-import { initialTransition, type SnapshotFrom, transition } from "xstate";
+import { initialTransition, transition } from "xstate";
 import { createTestModel } from "xstate/graph";
 import {
   partitionLifecycleMachine as machine,
@@ -14,99 +14,17 @@ import {
   type PartitionMetadataRecord,
 } from "./partition-lifecycle.ts";
 import { Coverage, type PathLike } from "./testing/coverage.ts";
+import {
+  lifecycleInput as input,
+  isLive,
+  lifecycleEvents,
+  lifecycleOnly,
+  rebaseAlterPartition as rebase,
+  type Snapshot,
+  withoutEpochs,
+} from "./testing/partition-lifecycle-paths.ts";
 
-type Snapshot = SnapshotFrom<typeof machine>;
-
-const input = { topicId: "c0ffee00c0ffee00c0ffee00c0ffee00", partitionId: 0 };
-
-const brokers = [1, 2, 3];
-const outsider = 4;
-
-function isLive(context: PartitionLifecycleContext, brokerId: number): boolean {
-  return !context.fencedBrokers.includes(brokerId) && !context.shuttingDownBrokers.includes(brokerId);
-}
-
-/**
- * AlterPartition requests relative to the current epochs: the accepted ISR
- * changes, and for each rule one request that breaks only that rule while
- * asking for an ISR change that would otherwise be accepted.
- */
-function alterPartitionRequests(context: PartitionLifecycleContext): PartitionLifecycleEvent[] {
-  const { leaderEpoch, partitionEpoch, isr, replicas } = context;
-  // A request always comes from a real broker: without a leader, from the first replica.
-  const leader = context.leader === -1 ? (replicas[0] ?? 1) : context.leader;
-  const request = (brokerId: number, leaderEpochSent: number, partitionEpochSent: number, newIsr: number[]) =>
-    ({
-      type: "isr.changeRequested",
-      brokerId,
-      leaderEpoch: leaderEpochSent,
-      partitionEpoch: partitionEpochSent,
-      newIsr,
-    }) as const;
-  const follower = replicas.find((replica) => replica !== leader) ?? outsider;
-  const joining = replicas.find((replica) => isLive(context, replica) && !isr.includes(replica));
-  const leaving = isr.find((member) => member !== leader);
-  const ineligible = replicas.find((replica) => !isLive(context, replica) && !isr.includes(replica));
-  const withoutLeader = isr.filter((member) => member !== leader);
-  const accepted = [
-    ...(joining === undefined ? [] : [[...isr, joining]]),
-    ...(leaving === undefined ? [] : [isr.filter((member) => member !== leaving)]),
-  ];
-  const change = accepted[0] ?? isr;
-  return [
-    ...accepted.map((newIsr) => request(leader, leaderEpoch, partitionEpoch, newIsr)),
-    request(leader, leaderEpoch, partitionEpoch, isr),
-    request(leader, leaderEpoch + 1, partitionEpoch, change),
-    request(leader, leaderEpoch - 1, partitionEpoch, change),
-    request(follower, leaderEpoch, partitionEpoch, change),
-    request(leader, leaderEpoch, partitionEpoch - 1, change),
-    request(leader, leaderEpoch, partitionEpoch, [...isr, outsider]),
-    request(leader, leaderEpoch, partitionEpoch, [...isr, leader]),
-    request(leader, leaderEpoch, partitionEpoch, withoutLeader.length > 0 ? withoutLeader : [follower]),
-    ...(ineligible === undefined ? [] : [request(leader, leaderEpoch, partitionEpoch, [...isr, ineligible])]),
-  ];
-}
-
-function events(snapshot: Snapshot): PartitionLifecycleEvent[] {
-  const context = snapshot.context;
-  return [
-    {
-      type: "partition.created",
-      replicas: [1, 2, 3],
-      liveBrokers: [1, 2, 3],
-      uncleanLeaderElectionEnabled: false,
-    },
-    { type: "partition.created", replicas: [1, 2, 3], liveBrokers: [], uncleanLeaderElectionEnabled: false },
-    {
-      type: "partition.created",
-      replicas: [1, 1, 2],
-      liveBrokers: [1, 2],
-      uncleanLeaderElectionEnabled: false,
-    },
-    { type: "partition.creationCommitted" },
-    ...brokers.flatMap((brokerId) => [
-      { type: "broker.fenced", brokerId } as const,
-      { type: "broker.shutdownStarted", brokerId } as const,
-      { type: "broker.unfenced", brokerId } as const,
-    ]),
-    { type: "topic.configChanged", uncleanLeaderElectionEnabled: !context.uncleanLeaderElectionEnabled },
-    ...alterPartitionRequests(context),
-    { type: "leader.preferredElectionRequested" },
-    { type: "topic.deletionRequested" },
-    { type: "topic.deletionCompleted" },
-  ];
-}
-
-/** The state without its epochs. */
-function withoutEpochs(snapshot: Snapshot): string {
-  const { leaderEpoch: _leaderEpoch, partitionEpoch: _partitionEpoch, ...rest } = snapshot.context;
-  return JSON.stringify([snapshot.value, rest]);
-}
-
-/** The lifecycle only: state, whether anyone leads, ISR size. Coarse, so that simple paths stay few. */
-function lifecycleOnly(snapshot: Snapshot): string {
-  return JSON.stringify([snapshot.value, snapshot.context.leader === -1, snapshot.context.isr.length]);
-}
+const events = lifecycleEvents();
 
 interface Registration {
   replicas: number[];
@@ -222,7 +140,20 @@ function expectedPreferredElectionError(previous: Snapshot): string {
     : "PREFERRED_LEADER_NOT_AVAILABLE";
 }
 
-/** One step: the records it emits replay to its context, epochs never decrease, unclean only when allowed. */
+/** Kafka's UNCLEAN ElectLeaders, written here apart from the machine's guards. */
+function expectedUncleanElectionError(previous: Snapshot): string {
+  const context = previous.context;
+  if (previous.value !== "Online" && previous.value !== "Offline") return "UNKNOWN_TOPIC_OR_PARTITION";
+  if (context.leader !== -1) return "ELECTION_NOT_NEEDED";
+  return context.replicas.some((replica) => isLive(context, replica))
+    ? "NONE"
+    : "ELIGIBLE_LEADERS_NOT_AVAILABLE";
+}
+
+/**
+ * One step: the records it emits replay to its context, epochs never decrease,
+ * unclean only when allowed or asked for.
+ */
 function checkStep(previous: Snapshot, event: PartitionLifecycleEvent): Snapshot {
   const [next, actions] = transition(machine, previous, event);
   const records = actions
@@ -254,6 +185,24 @@ function checkStep(previous: Snapshot, event: PartitionLifecycleEvent): Snapshot
   if (event.type === "leader.preferredElectionRequested") {
     expect(answers("answerLeaderElection"), where).toEqual([expectedPreferredElectionError(previous)]);
   }
+  if (event.type === "leader.uncleanElectionRequested") {
+    const error = expectedUncleanElectionError(previous);
+    expect(answers("answerLeaderElection"), where).toEqual([error]);
+    expect(records.length, where).toBe(error === "NONE" ? 1 : 0);
+    if (error === "NONE") {
+      // A live ISR replica first; else the first live replica, alone in the ISR.
+      const context = previous.context;
+      const fromIsr = context.replicas.find(
+        (replica) => context.isr.includes(replica) && isLive(context, replica),
+      );
+      const chosen = fromIsr ?? context.replicas.find((replica) => isLive(context, replica));
+      expect([next.context.leader, next.context.isr], where).toEqual([
+        chosen,
+        fromIsr === undefined ? [chosen] : context.isr,
+      ]);
+      expect(next.context.leaderEpoch, where).toBe(context.leaderEpoch + 1);
+    }
+  }
   // Kafka keeps a leader that may still lead; only a preferred-leader election moves it.
   const formerLeader = previous.context.leader;
   const formerLeaderMayLead =
@@ -262,29 +211,17 @@ function checkStep(previous: Snapshot, event: PartitionLifecycleEvent): Snapshot
     expect(next.context.leader, `a leader that may lead was replaced: ${where}`).toBe(formerLeader);
   }
   const newLeader = next.context.leader;
-  if (previous.value !== "NonExistent" && newLeader !== -1 && !previous.context.isr.includes(newLeader)) {
+  // An unclean election ElectLeaders asks for ignores the topic's setting, as Kafka's does.
+  if (
+    previous.value !== "NonExistent" &&
+    newLeader !== -1 &&
+    !previous.context.isr.includes(newLeader) &&
+    event.type !== "leader.uncleanElectionRequested"
+  ) {
     expect(next.context.uncleanLeaderElectionEnabled, `unclean election not allowed: ${where}`).toBe(true);
   }
   checkState(next);
   return next;
-}
-
-/**
- * An AlterPartition generated for `representative` (the state the graph
- * stored for this key), moved to the same epoch offsets from `actual`.
- */
-function rebase(
-  event: PartitionLifecycleEvent,
-  representative: Snapshot,
-  actual: Snapshot,
-): PartitionLifecycleEvent {
-  if (event.type !== "isr.changeRequested") return event;
-  return {
-    ...event,
-    leaderEpoch: actual.context.leaderEpoch + event.leaderEpoch - representative.context.leaderEpoch,
-    partitionEpoch:
-      actual.context.partitionEpoch + event.partitionEpoch - representative.context.partitionEpoch,
-  };
 }
 
 type Adjacency = ReturnType<ReturnType<typeof createTestModel<typeof machine>>["getAdjacencyMap"]>;
@@ -357,7 +294,7 @@ describe("partition lifecycle paths", () => {
     }
     console.log(summary("shortest paths extended by one event", own));
     expect(states.length).toBe(777);
-    expect(edges).toBe(10125);
+    expect(edges).toBe(10694);
   });
 
   it("checks every simple path through the lifecycle (state, leaderless or not, ISR size)", () => {
