@@ -29,8 +29,12 @@ const port = 9092;
 const groupId = "faults-group";
 const producers = 2;
 const groupMembers = 2;
-/** Bounds the records kept by the workload and the checks: the producers stop at it. */
-const recordsMax = 1_000_000;
+/**
+ * Bounds the records kept by the workload and the checks: the producers stop
+ * at it. Two producers acknowledge about 800 records a second here, so a
+ * 30-minute campaign stays below it and keeps producing to its end.
+ */
+const recordsMax = 3_000_000;
 /** How long a fault waits for the cluster to be whole after the previous one; then it goes ahead anyway. */
 const wholeBeforeFaultMs = 30_000;
 const startSettleMs = 60_000;

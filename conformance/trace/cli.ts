@@ -40,7 +40,7 @@ program
     const checker = new TraceChecker();
     const tornTails: string[] = [];
     for await (const line of mergedTraceLines(files, (where) => tornTails.push(where))) checker.take(line);
-    const result = checker.result;
+    const result = checker.finish();
     for (const line of summary(result, files.length)) process.stdout.write(`${line}\n`);
     for (const torn of tornTails) process.stdout.write(`skipped a half-written last line at ${torn}\n`);
     for (const violation of result.violations) {

@@ -97,6 +97,8 @@ export class TraceChecker {
   private readonly recentByInstance = new Map<string, LocatedLine[]>();
   private readonly recentChanges: LocatedLine[] = [];
   private previous: ClusterView | undefined;
+  /** The node whose run of applied entries awaits the invariants' check, if any. */
+  private unchecked: number | null = null;
   readonly result: TraceCheckResult = {
     lines: 0,
     transitionsByMachine: {},
@@ -107,6 +109,11 @@ export class TraceChecker {
 
   take(located: LocatedLine): void {
     const { line } = located;
+    // A node applies committed entries in runs (all of them after a restart): the invariants are
+    // checked once a run ends, on the image the node then shows, not after every entry of it.
+    if (this.unchecked !== null && !(line.kind === "applied" && line.node === this.unchecked)) {
+      this.checkInvariants();
+    }
     this.result.lines++;
     this.forgetIncarnation(line);
     if (line.kind === "transition") {
@@ -124,6 +131,18 @@ export class TraceChecker {
       this.recentByInstance.delete(`${line.node}/${line.machine}/${line.instance}`);
     if (!this.view.apply(line)) return;
     keepRecent(this.recentChanges, located);
+    if (line.kind === "applied") this.unchecked = line.node;
+    else this.checkInvariants();
+  }
+
+  /** The end of the history: a last run of applied entries gets its check. */
+  finish(): TraceCheckResult {
+    if (this.unchecked !== null) this.checkInvariants();
+    return this.result;
+  }
+
+  private checkInvariants(): void {
+    this.unchecked = null;
     const current = this.view.view();
     this.result.statesChecked++;
     for (const invariant of tracedInvariants) {
@@ -151,7 +170,7 @@ export class TraceChecker {
 export function checkTrace(lines: Iterable<LocatedLine>): TraceCheckResult {
   const checker = new TraceChecker();
   for (const line of lines) checker.take(line);
-  return checker.result;
+  return checker.finish();
 }
 
 function keepRecent(steps: LocatedLine[], located: LocatedLine): void {

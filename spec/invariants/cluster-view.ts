@@ -134,8 +134,23 @@ export function endOffset(log: readonly { offset: number }[]): number {
   return last === undefined ? 0 : last.offset + 1;
 }
 
+/**
+ * The entry at `offset`, by binary search: every log in a view is in
+ * ascending offset order (the views say so), and invariants look entries up
+ * once per entry of another log, which a linear search makes quadratic on
+ * the long logs of a traced run.
+ */
 export function entryAt<T extends { offset: number }>(log: readonly T[], offset: number): T | undefined {
-  return log.find((entry) => entry.offset === offset);
+  let low = 0;
+  let high = log.length - 1;
+  while (low <= high) {
+    const middle = (low + high) >>> 1;
+    const entry = log[middle]!;
+    if (entry.offset === offset) return entry;
+    if (entry.offset < offset) low = middle + 1;
+    else high = middle - 1;
+  }
+  return undefined;
 }
 
 export function findNode(view: ClusterView, nodeId: number): NodeView | undefined {
