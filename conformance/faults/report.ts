@@ -61,7 +61,8 @@ export function verdictLine(summary: CampaignSummary): string {
       : summary.replicasAgree
         ? "replicas-agree"
         : "replicas-disagree";
-  const traces = summary.tracesOk === null ? "traces-unchecked" : summary.tracesOk ? "traces-ok" : "traces-failed";
+  const traces =
+    summary.tracesOk === null ? "traces-unchecked" : summary.tracesOk ? "traces-ok" : "traces-failed";
   const outcome = passed(summary) ? "PASS" : "FAIL";
   const line =
     `faults: ${outcome} seed=${summary.seed} duration=${Math.round(summary.durationMs / 1000)}s ` +
