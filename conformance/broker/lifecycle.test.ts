@@ -2,11 +2,13 @@
  * A node's life as an operator sees it: start, serve, SIGTERM (clean exit 0),
  * start again on the same data with its topics intact; flags refused clearly.
  */
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { promisify } from "node:util";
 import { Kafka, logLevel } from "kafkajs";
 import { afterAll, describe, expect, it } from "vitest";
 import { chronikBin, makeDataDir, removeDataDir, startBroker } from "../support/broker-process.ts";
+import { freePort } from "../support/cluster-process.ts";
+import { eventually } from "../support/eventually.ts";
 
 const run = promisify(execFile);
 const dataDirs: string[] = [];
@@ -47,6 +49,38 @@ describe("broker lifecycle", () => {
     } finally {
       expect(await second.stop()).toBe(0);
     }
+  });
+
+  it("says so and exits when stopped while it waits for a quorum to start", async () => {
+    const dataDir = await makeDataDir();
+    dataDirs.push(dataDir);
+    const [port, absentPeer, otherAbsentPeer] = await Promise.all([freePort(), freePort(), freePort()]);
+    // Voters 2 and 3 never come: node 1 can elect no leader, so it never finishes starting.
+    const node = spawn(
+      process.execPath,
+      [
+        chronikBin,
+        "start",
+        "--listen",
+        `127.0.0.1:${port}`,
+        "--data-dir",
+        dataDir,
+        "--voters",
+        `1@127.0.0.1:${port},2@127.0.0.1:${absentPeer},3@127.0.0.1:${otherAbsentPeer}`,
+      ],
+      { stdio: ["ignore", "ignore", "pipe"] },
+    );
+    let stderr = "";
+    node.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    await eventually("the node is waiting for its quorum", async () =>
+      stderr.includes("raft node started") ? true : undefined,
+    );
+    const exited = new Promise<number | null>((resolve) => node.once("exit", (code) => resolve(code)));
+    node.kill("SIGTERM");
+    expect(await exited).toBe(143);
+    expect(stderr).toContain("stop requested before the broker finished starting");
   });
 
   it("refuses a data directory another running broker holds", async () => {

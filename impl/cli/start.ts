@@ -271,14 +271,30 @@ export function addStartCommand(program: Command): void {
         traceFile: options.trace ?? null,
       };
       const logger = createLogger("chronik").child({ nodeId: config.nodeId });
-      const broker = await Broker.start(config, logger);
-      let stopping = false;
       // The log flush gets a bounded wait: with stderr gone (a closed pipe)
       // its callback may never come, and the process must still exit.
       const exitAfterFlush = (code: number) => {
         setTimeout(() => process.exit(code), logFlushWaitMs).unref();
         logger.flush(() => process.exit(code));
       };
+      // Starting may wait as long as there is no quorum (registration needs one). A stop asked
+      // for meanwhile has nothing to stop gracefully: the node says so and exits as the signal
+      // would have ended it (128 + 15), everything it wrote being durable already.
+      const stopWhileStarting = (signal: string) => {
+        logger.warn(
+          { signal },
+          "stop requested before the broker finished starting; exiting without a graceful shutdown",
+        );
+        exitAfterFlush(143);
+      };
+      const stopWhileStartingOnTerm = () => stopWhileStarting("SIGTERM");
+      const stopWhileStartingOnInt = () => stopWhileStarting("SIGINT");
+      process.on("SIGTERM", stopWhileStartingOnTerm);
+      process.on("SIGINT", stopWhileStartingOnInt);
+      const broker = await Broker.start(config, logger);
+      process.off("SIGTERM", stopWhileStartingOnTerm);
+      process.off("SIGINT", stopWhileStartingOnInt);
+      let stopping = false;
       const stop = (signal: string) => {
         if (stopping) return;
         stopping = true;
