@@ -6,7 +6,7 @@
  * answers in request order per connection, and a voter change is answered
  * only once it commits.
  */
-import { quorumApiVersions } from "../../impl/cluster/raft/wire-transport.ts";
+import { quorumApiVersions, votePartition } from "../../impl/cluster/raft/wire-transport.ts";
 import { metadataTopicName } from "../../impl/metadata/internal-topics.ts";
 import { addRaftVoterApi } from "../../impl/protocol/apis/add-raft-voter.ts";
 import { beginQuorumEpochApi } from "../../impl/protocol/apis/begin-quorum-epoch.ts";
@@ -68,18 +68,7 @@ export class NodeClient {
       topics: [
         {
           topicName: metadataTopicName,
-          partitions: [
-            {
-              partitionIndex: 0,
-              candidateEpoch: request.epoch,
-              candidateId: request.candidateId,
-              candidateDirectoryId: zeroUuid,
-              voterDirectoryId: zeroUuid,
-              lastOffsetEpoch: request.lastEpoch,
-              lastOffset: BigInt(request.endOffset),
-              preVote: request.preVote,
-            },
-          ],
+          partitions: [votePartition(request)],
         },
       ],
     });

@@ -88,17 +88,7 @@ export class WireRaftTransport implements RaftTransport {
 
   async vote(to: number, request: VoteRequest): Promise<VoteResponse> {
     this.checkSender("Vote", to, request.candidateId);
-    const partition = {
-      partitionIndex: 0,
-      candidateEpoch: request.epoch,
-      candidateId: request.candidateId,
-      candidateDirectoryId: zeroUuid,
-      voterDirectoryId: zeroUuid,
-      lastOffsetEpoch: request.lastEpoch,
-      // Kafka's candidates send their log end offset here, as the machine's endOffset is.
-      lastOffset: BigInt(request.endOffset),
-      preVote: request.preVote,
-    };
+    const partition = votePartition(request);
     const answer = await this.pool.send(
       to,
       voteApi,
@@ -182,4 +172,21 @@ export class WireRaftTransport implements RaftTransport {
       throw new RangeError(`${api} from node ${sender} sent by node ${this.nodeId}`);
     if (to === this.nodeId) throw new RangeError(`${api} from node ${this.nodeId} to itself`);
   }
+}
+
+/** The metadata partition's entry of a Vote request from a candidate (or a pre-vote). */
+export function votePartition(
+  request: Pick<VoteRequest, "epoch" | "candidateId" | "lastEpoch" | "endOffset" | "preVote">,
+) {
+  return {
+    partitionIndex: 0,
+    candidateEpoch: request.epoch,
+    candidateId: request.candidateId,
+    candidateDirectoryId: zeroUuid,
+    voterDirectoryId: zeroUuid,
+    lastOffsetEpoch: request.lastEpoch,
+    // Kafka's candidates send their log end offset here, as the machine's endOffset is.
+    lastOffset: BigInt(request.endOffset),
+    preVote: request.preVote,
+  };
 }
