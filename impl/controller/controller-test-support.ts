@@ -130,3 +130,20 @@ export function capturingLogger(): { logger: Logger; lines: Array<Record<string,
   const logger = pino({ level: "info" }, { write: (line: string) => void lines.push(JSON.parse(line)) });
   return { logger, lines };
 }
+
+/** A broker fenced or unfenced as the liveness check decides it: the machines told, then the record. */
+export function changeLiveness(fixture: ControllerFixture, brokerId: number, fenced: boolean) {
+  const value = { id: brokerId, epoch: 100n + BigInt(brokerId) };
+  return fixture.lifecycles.decide((decision) => ({
+    records: fenced
+      ? [
+          ...decision.brokerLivenessChanged("broker.fenced", brokerId),
+          { type: "FenceBrokerRecord" as const, version: 0, value },
+        ]
+      : [
+          { type: "UnfenceBrokerRecord" as const, version: 0, value },
+          ...decision.brokerLivenessChanged("broker.unfenced", brokerId),
+        ],
+    result: null,
+  }));
+}

@@ -3,6 +3,7 @@ import { defaultBrokerConfig } from "../../broker/config.ts";
 import type { BrokerServices } from "../../broker/services.ts";
 import {
   type ControllerFixture,
+  changeLiveness,
   controllerFixture,
   createTopic,
   partitionState,
@@ -47,22 +48,6 @@ const codesOf = (response: Awaited<ReturnType<typeof elect>>) =>
   response.replicaElectionResults.flatMap(({ topic, partitionResult }) =>
     partitionResult.map(({ partitionId, errorCode }) => [topic, partitionId, errorCode]),
   );
-
-function changeLiveness(fixture: ControllerFixture, brokerId: number, fenced: boolean) {
-  const value = { id: brokerId, epoch: 100n + BigInt(brokerId) };
-  return fixture.lifecycles.decide((decision) => ({
-    records: fenced
-      ? [
-          ...decision.brokerLivenessChanged("broker.fenced", brokerId),
-          { type: "FenceBrokerRecord" as const, version: 0, value },
-        ]
-      : [
-          { type: "UnfenceBrokerRecord" as const, version: 0, value },
-          ...decision.brokerLivenessChanged("broker.unfenced", brokerId),
-        ],
-    result: null,
-  }));
-}
 
 /** The partition's leader, from `isr`, asks to take `newIsr`: an AlterPartition at its current epochs. */
 function alterIsr(fixture: ControllerFixture, topicId: string, newIsr: number[]) {

@@ -3,6 +3,7 @@ import { defaultBrokerConfig } from "../../broker/config.ts";
 import type { BrokerServices } from "../../broker/services.ts";
 import {
   type ControllerFixture,
+  changeLiveness,
   controllerFixture,
   createTopic,
   partitionState,
@@ -56,22 +57,6 @@ async function alter(
 
 const configsOf = (fixture: ControllerFixture, name: string) =>
   Object.fromEntries(fixture.image.topicsByName.get(name)!.configs);
-
-function changeLiveness(fixture: ControllerFixture, brokerId: number, fenced: boolean) {
-  const value = { id: brokerId, epoch: 100n + BigInt(brokerId) };
-  return fixture.lifecycles.decide((decision) => ({
-    records: fenced
-      ? [
-          ...decision.brokerLivenessChanged("broker.fenced", brokerId),
-          { type: "FenceBrokerRecord" as const, version: 0, value },
-        ]
-      : [
-          { type: "UnfenceBrokerRecord" as const, version: 0, value },
-          ...decision.brokerLivenessChanged("broker.unfenced", brokerId),
-        ],
-    result: null,
-  }));
-}
 
 describe("IncrementalAlterConfigs handler", () => {
   it("sets and deletes topic configs as ConfigRecords, committed before the answer", async () => {
