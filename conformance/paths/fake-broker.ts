@@ -16,6 +16,7 @@ import {
 import { metadataTopicName } from "../../impl/metadata/internal-topics.ts";
 import { decodeEntryBatches } from "../../impl/metadata/raft-entry-batches.ts";
 import { alterPartitionApi } from "../../impl/protocol/apis/alter-partition.ts";
+import { brokerHeartbeatApi } from "../../impl/protocol/apis/broker-heartbeat.ts";
 import { brokerRegistrationApi } from "../../impl/protocol/apis/broker-registration.ts";
 import { describeQuorumApi } from "../../impl/protocol/apis/describe-quorum.ts";
 import { fetchApi } from "../../impl/protocol/apis/fetch.ts";
@@ -33,6 +34,7 @@ const fetchVersion = 12;
 /** AlterPartition v1 names the topic, so a request can be made about a topic that does not exist yet. */
 export const alterPartitionVersion = 1;
 const brokerRegistrationVersion = 3;
+const brokerHeartbeatVersion = 1;
 const describeQuorumVersion = 2;
 
 /** The port the fake advertises; nothing listens there, and nothing in these suites connects to it. */
@@ -44,6 +46,12 @@ export interface AlterPartitionAnswer {
   leaderEpoch: number;
   partitionEpoch: number;
   isr: number[];
+}
+
+export interface HeartbeatAnswer {
+  errorCode: number;
+  isFenced: boolean;
+  shouldShutDown: boolean;
 }
 
 export interface FollowerFetchAnswer {
@@ -62,33 +70,42 @@ export class FakeBroker {
 
   private constructor(
     readonly brokerId: number,
-    readonly brokerEpoch: bigint,
+    /** The broker epoch of this fake's latest registration. */
+    private currentBrokerEpoch: bigint,
     private readonly port: number,
     private readonly clusterId: string,
   ) {}
 
+  get brokerEpoch(): bigint {
+    return this.currentBrokerEpoch;
+  }
+
   /** Registers broker `brokerId` with the node's controller; it stays fenced until it follows the metadata log. */
   static async register(port: number, brokerId: number, clusterId: string): Promise<FakeBroker> {
-    const answer = await requestOnce(port, brokerRegistrationApi, brokerRegistrationVersion, {
-      brokerId,
-      clusterId,
-      incarnationId: randomUUID().replaceAll("-", ""),
-      listeners: [
-        {
-          name: plaintextListenerName,
-          host: "127.0.0.1",
-          port: advertisedPortUnused,
-          securityProtocol: plaintextSecurityProtocol,
-        },
-      ],
-      features: [],
-      rack: null,
-      logDirs: [],
+    return new FakeBroker(brokerId, await sendRegistration(port, brokerId, clusterId), port, clusterId);
+  }
+
+  /**
+   * Registers again as a new incarnation, as a restarted broker does: a new
+   * broker epoch, fenced until its metadata fetches have caught up. The only
+   * way back for a broker the controller let go after its controlled shutdown.
+   */
+  async registerAgain(): Promise<void> {
+    this.currentBrokerEpoch = await sendRegistration(this.port, this.brokerId, this.clusterId);
+  }
+
+  /** BrokerHeartbeat with what this broker wants: the controller's answer. */
+  async heartbeat(wants: { wantFence: boolean; wantShutDown: boolean }): Promise<HeartbeatAnswer> {
+    const connection = await this.requestConnection();
+    const response = await connection.send(brokerHeartbeatApi, brokerHeartbeatVersion, {
+      brokerId: this.brokerId,
+      brokerEpoch: this.currentBrokerEpoch,
+      currentMetadataOffset: this.fetchOffset,
+      ...wants,
+      offlineLogDirs: [],
     });
-    if (answer.errorCode !== ErrorCode.NONE) {
-      throw new Error(`registering broker ${brokerId} was refused: ${errorName(answer.errorCode)}`);
-    }
-    return new FakeBroker(brokerId, answer.brokerEpoch, port, clusterId);
+    const { errorCode, isFenced, shouldShutDown } = response;
+    return { errorCode, isFenced, shouldShutDown };
   }
 
   get isFollowingMetadata(): boolean {
@@ -292,4 +309,28 @@ export class FakeBroker {
     this.requests?.close();
     this.requests = null;
   }
+}
+
+/** BrokerRegistration of a new incarnation of `brokerId`: the broker epoch the controller gave it. */
+async function sendRegistration(port: number, brokerId: number, clusterId: string): Promise<bigint> {
+  const answer = await requestOnce(port, brokerRegistrationApi, brokerRegistrationVersion, {
+    brokerId,
+    clusterId,
+    incarnationId: randomUUID().replaceAll("-", ""),
+    listeners: [
+      {
+        name: plaintextListenerName,
+        host: "127.0.0.1",
+        port: advertisedPortUnused,
+        securityProtocol: plaintextSecurityProtocol,
+      },
+    ],
+    features: [],
+    rack: null,
+    logDirs: [],
+  });
+  if (answer.errorCode !== ErrorCode.NONE) {
+    throw new Error(`registering broker ${brokerId} was refused: ${errorName(answer.errorCode)}`);
+  }
+  return answer.brokerEpoch;
 }

@@ -78,9 +78,37 @@ function paramsOf<Params>(actions: Effect[], type: string): Params[] {
   return actions.filter((action) => action.type === type).map((action) => action.params as Params);
 }
 
+/**
+ * Gives each fake a topic of its own that only it replicates, so that it
+ * always leads a partition while live. A broker that leads nothing and asks
+ * to shut down is fenced at once (broker.fenced); one that leads something
+ * enters controlled shutdown (broker.shutdownStarted), which is the event
+ * the path wants.
+ */
+export async function createAnchorTopics(port: number): Promise<void> {
+  const response = await requestOnce(port, createTopicsApi, createTopicsVersion, {
+    topics: brokers.map((brokerId) => ({
+      name: `anchor-${brokerId}`,
+      numPartitions: -1,
+      replicationFactor: -1,
+      assignments: [{ partitionIndex: 0, brokerIds: [brokerId] }],
+      configs: [],
+    })),
+    timeoutMs: requestTimeoutMs,
+    validateOnly: false,
+  });
+  const refused = response.topics.filter((topic) => topic.errorCode !== ErrorCode.NONE);
+  if (refused.length > 0) throw new Error(`anchor topics refused: ${JSON.stringify(refused)}`);
+}
+
 export class LifecycleRunner {
   /** The fakes the controller has fenced (or will, once it notices): the wire's truth, not the machine's. */
   private readonly fenced = new Set<number>();
+  /**
+   * The fakes that went into controlled shutdown and have not registered
+   * since: the controller unfences them only as a new incarnation.
+   */
+  private readonly inControlledShutdown = new Set<number>();
 
   constructor(
     private readonly port: number,
@@ -129,9 +157,20 @@ export class LifecycleRunner {
         this.fenced.add(event.brokerId);
         await this.settle(topic, after);
         return;
+      case "broker.shutdownStarted": {
+        // The fake leads its anchor topic, so the controller moves leaderships rather than letting it go at once.
+        const answer = await this.fake(event.brokerId).heartbeat({ wantFence: false, wantShutDown: true });
+        expect(answer, "BrokerHeartbeat answer").toEqual({
+          errorCode: ErrorCode.NONE,
+          isFenced: false,
+          shouldShutDown: false,
+        });
+        this.inControlledShutdown.add(event.brokerId);
+        await this.settle(topic, after);
+        return;
+      }
       case "broker.unfenced":
-        await this.fake(event.brokerId).followMetadata();
-        this.fenced.delete(event.brokerId);
+        await this.bringBack(event.brokerId);
         await this.settle(topic, after);
         return;
       case "isr.changeRequested": {
@@ -181,8 +220,6 @@ export class LifecycleRunner {
         // The request that began this step is answered only once its record has committed.
         await this.settle(topic, after);
         return;
-      default:
-        throw new Error(`${event.type} has no stimulus over the wire`);
     }
   }
 
@@ -192,13 +229,20 @@ export class LifecycleRunner {
     return fake;
   }
 
+  /** A fake fetching the metadata log again; one that went into controlled shutdown registers anew first. */
+  private async bringBack(brokerId: number): Promise<void> {
+    const fake = this.fake(brokerId);
+    if (this.inControlledShutdown.delete(brokerId)) await fake.registerAgain();
+    await fake.followMetadata();
+    this.fenced.delete(brokerId);
+  }
+
   /** Makes live exactly `liveBrokers` of the fakes, before a partition exists, and waits until Metadata shows it. */
   private async setLiveness(topic: string, liveBrokers: readonly number[]): Promise<void> {
     for (const brokerId of brokers) {
       const fake = this.fake(brokerId);
       if (liveBrokers.includes(brokerId)) {
-        await fake.followMetadata();
-        this.fenced.delete(brokerId);
+        await this.bringBack(brokerId);
       } else {
         fake.stopFollowingMetadata();
         this.fenced.add(brokerId);
@@ -220,6 +264,10 @@ export class LifecycleRunner {
         [...this.fenced].sort((a, b) => a - b),
         "the fakes fenced on the wire",
       ).toEqual(snapshot.context.fencedBrokers);
+      expect(
+        [...this.inControlledShutdown].filter((brokerId) => !this.fenced.has(brokerId)).sort((a, b) => a - b),
+        "the fakes in controlled shutdown on the wire",
+      ).toEqual(snapshot.context.shuttingDownBrokers);
     }
     await settleTo(`Metadata of ${topic}`, expectedTopicView(snapshot, this.fenced), () => this.view(topic));
     for (const fake of this.fakes.values()) fake.assertHealthy();

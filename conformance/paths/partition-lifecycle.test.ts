@@ -11,7 +11,7 @@ import { partitionLifecycleMachine as machine } from "../../machines/partition-l
 import { lifecycleInput, withoutEpochs } from "../../machines/testing/partition-lifecycle-paths.ts";
 import { runCoveringSuite } from "./covering-suite.ts";
 import { type NodeWithFakes, startNodeWithFakes } from "./fake-brokers.ts";
-import { LifecycleRunner } from "./partition-lifecycle-runner.ts";
+import { createAnchorTopics, LifecycleRunner } from "./partition-lifecycle-runner.ts";
 import {
   lifecycleStepCost,
   lifecycleWireSteps,
@@ -29,6 +29,7 @@ describe("partition lifecycle paths against a real controller", () => {
       args: ["--node-id", "0", "--broker-session-timeout-ms", String(brokerSessionTimeoutMs)],
       fakeBrokerIds: [1, 2, 3],
     });
+    await createAnchorTopics(cluster.node.port);
   }, 60_000);
   afterAll(async () => {
     await cluster?.stop();

@@ -24,6 +24,7 @@ import { TransitionTrace } from "../trace/transition-trace.ts";
 import { loadClusterIdentity } from "./cluster-identity.ts";
 import { ClusterPeers } from "./cluster-peers.ts";
 import type { BrokerConfig } from "./config.ts";
+import { type ControlledShutdownOutcome, shutDownControlled } from "./controlled-shutdown.ts";
 import { ControllerLink } from "./controller-link.ts";
 import { DataDirLock } from "./data-dir-lock.ts";
 import { MetadataQuorum } from "./metadata-quorum.ts";
@@ -41,6 +42,9 @@ export class Broker {
   private controlPlane: ControlPlane | null = null;
   private fetchers: ReplicaFetchers | null = null;
   private trace: TransitionTrace | undefined;
+  private controllerLink: ControllerLink | null = null;
+  /** This incarnation's broker epoch, once registered. */
+  private brokerEpoch: bigint | null = null;
   private waitingFetches = 0;
 
   private constructor(
@@ -157,6 +161,7 @@ export class Broker {
     broker.controlPlane = controlPlane;
     broker.fetchers = fetchers;
     broker.trace = trace;
+    broker.controllerLink = controllerLink;
     registerHandlers(
       dispatcher,
       broker.services(controller, controlPlane, controllerLink, dispatcher, groups),
@@ -165,7 +170,7 @@ export class Broker {
     // Bind first: with port 0 the advertised port is only known once bound.
     broker.port = await listener.listen();
     const advertisedPort = config.advertisedPort === 0 ? broker.port : config.advertisedPort;
-    await registerSelf({
+    broker.brokerEpoch = await registerSelf({
       nodeId: config.nodeId,
       clusterId,
       endpoints: [
@@ -216,6 +221,7 @@ export class Broker {
       image: this.image,
       controller,
       lifecycles: controlPlane.lifecycles,
+      brokerHeartbeats: controlPlane.heartbeats,
       replicaConnections: controlPlane.liveness,
       controllerLink,
       // A forwarded request has no connection of its own: nothing follows it to release.
@@ -242,6 +248,31 @@ export class Broker {
     };
   }
 
+  private async shutDownControlled(abandon: Promise<void>): Promise<void> {
+    const { brokerEpoch, controllerLink, controlPlane, config } = this;
+    if (brokerEpoch === null || controllerLink === null || controlPlane === null) return;
+    // With no controller answering, waiting longer than an election and a request could take is pointless.
+    const unansweredGiveUpMs = config.quorumElectionTimeoutMs * 2 + config.quorumRequestTimeoutMs;
+    const outcome = await shutDownControlled({
+      nodeId: config.nodeId,
+      brokerEpoch,
+      appliedOffset: () => this.quorum.applied,
+      controllerLink,
+      heartbeats: controlPlane.heartbeats,
+      requestTimeoutMs: config.quorumRequestTimeoutMs,
+      timeoutMs: config.controlledShutdownTimeoutMs,
+      unansweredGiveUpMs,
+      abandon,
+      logger: this.logger,
+    });
+    if (outcome !== "granted") {
+      this.logger.warn(
+        { outcome, timeoutMs: config.controlledShutdownTimeoutMs, unansweredGiveUpMs },
+        controlledShutdownFailures[outcome],
+      );
+    }
+  }
+
   /** A periodic background task; a run that fails is logged and the next one still happens. */
   private every(intervalMs: number, what: string, task: () => Promise<void>): void {
     const timer = setInterval(() => {
@@ -251,7 +282,14 @@ export class Broker {
     this.timers.push(timer);
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops the node: first a controlled shutdown (unless disabled), while
+   * everything still serves, then no new connections, replicas flushed and
+   * closed, the metadata log closed. `abandonControlledShutdown` settling
+   * stops the controlled shutdown's wait at once.
+   */
+  async stop(abandonControlledShutdown: Promise<void> = new Promise(() => {})): Promise<void> {
+    if (this.config.controlledShutdownEnable) await this.shutDownControlled(abandonControlledShutdown);
     for (const timer of this.timers) clearInterval(timer);
     this.controlPlane?.stop();
     await this.listener.close();
@@ -265,3 +303,11 @@ export class Broker {
     this.logger.info("broker stopped");
   }
 }
+
+const controlledShutdownFailures: Record<Exclude<ControlledShutdownOutcome, "granted">, string> = {
+  "no-controller":
+    "controlled shutdown abandoned: no controller answered; stopping with this node's leaderships in place",
+  "timed-out": "controlled shutdown timed out; stopping with what the controller has moved so far",
+  "not-registered": "controlled shutdown refused: the controller does not know this incarnation; stopping",
+  abandoned: "controlled shutdown abandoned on request; stopping now",
+};

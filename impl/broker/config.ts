@@ -61,6 +61,10 @@ export interface BrokerConfig {
   groupMaxSize: number;
   /** offset.metadata.max.bytes: the longest metadata string an offset commit may carry. */
   offsetMetadataMaxBytes: number;
+  /** controlled.shutdown.enable: a stopping node first asks the controller to move its leaderships away. */
+  controlledShutdownEnable: boolean;
+  /** How long a stopping node waits for the controller to let it go. */
+  controlledShutdownTimeoutMs: number;
   /** NDJSON file for machine transitions, or null. */
   traceFile: string | null;
 }
@@ -98,5 +102,7 @@ export const defaultBrokerConfig: BrokerConfig = {
   // Kafka leaves groups unbounded; here a bound keeps one group from holding unbounded state.
   groupMaxSize: 10_000,
   offsetMetadataMaxBytes: 4096,
+  controlledShutdownEnable: true,
+  controlledShutdownTimeoutMs: 30_000,
   traceFile: null,
 };

@@ -2,6 +2,7 @@
  * What request handlers may use: the applied metadata, the controller that
  * changes it, the metadata quorum, the local replicas, and the static configuration.
  */
+import type { BrokerHeartbeats } from "../controller/broker-heartbeats.ts";
 import type { PartitionLifecycles } from "../controller/partition-lifecycles.ts";
 import type { GroupCoordinator } from "../groups/group-coordinator.ts";
 import type { Logger } from "../log.ts";
@@ -20,6 +21,8 @@ export interface BrokerServices {
   controller: Controller;
   /** The partition lifecycle machines: decisions about partitions go through them (and so through the controller). */
   lifecycles: PartitionLifecycles;
+  /** What the controller answers a broker's BrokerHeartbeat: fencing and controlled shutdown. */
+  brokerHeartbeats: BrokerHeartbeats;
   /** The controller's liveness checks, told which connection each node's metadata fetches come on. */
   replicaConnections: ReplicaConnections;
   /** Reaches the controller from a node that is not it (forwarding). */

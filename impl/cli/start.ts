@@ -67,6 +67,8 @@ interface StartOptions {
   groupMinSessionTimeoutMs: number;
   groupMaxSessionTimeoutMs: number;
   groupMaxSize: number;
+  controlledShutdownEnable: "true" | "false";
+  controlledShutdownTimeoutMs: number;
   trace?: string;
 }
 
@@ -235,6 +237,24 @@ export function addStartCommand(program: Command): void {
         .argParser(positiveInteger)
         .default(defaultBrokerConfig.groupMaxSize),
     )
+    .addOption(
+      option(
+        "--controlled-shutdown-enable <BOOL>",
+        "controlled.shutdown.enable: a stopping node first has the controller move its leaderships away",
+        "CHRONIK_CONTROLLED_SHUTDOWN_ENABLE",
+      )
+        .choices(["true", "false"])
+        .default(String(defaultBrokerConfig.controlledShutdownEnable)),
+    )
+    .addOption(
+      option(
+        "--controlled-shutdown-timeout-ms <MS>",
+        "how long a stopping node waits for the controller to let it go (a second SIGTERM or SIGINT stops waiting)",
+        "CHRONIK_CONTROLLED_SHUTDOWN_TIMEOUT_MS",
+      )
+        .argParser(positiveInteger)
+        .default(defaultBrokerConfig.controlledShutdownTimeoutMs),
+    )
     .addOption(option("--trace <FILE>", "record machine transitions as NDJSON", "CHRONIK_TRACE"))
     .action(async (options: StartOptions) => {
       if (options.groupMinSessionTimeoutMs > options.groupMaxSessionTimeoutMs) {
@@ -268,6 +288,8 @@ export function addStartCommand(program: Command): void {
         groupMinSessionTimeoutMs: options.groupMinSessionTimeoutMs,
         groupMaxSessionTimeoutMs: options.groupMaxSessionTimeoutMs,
         groupMaxSize: options.groupMaxSize,
+        controlledShutdownEnable: options.controlledShutdownEnable === "true",
+        controlledShutdownTimeoutMs: options.controlledShutdownTimeoutMs,
         traceFile: options.trace ?? null,
       };
       const logger = createLogger("chronik").child({ nodeId: config.nodeId });
@@ -295,11 +317,20 @@ export function addStartCommand(program: Command): void {
       process.off("SIGTERM", stopWhileStartingOnTerm);
       process.off("SIGINT", stopWhileStartingOnInt);
       let stopping = false;
+      let abandonControlledShutdown!: () => void;
+      const controlledShutdownAbandoned = new Promise<void>((resolve) => {
+        abandonControlledShutdown = resolve;
+      });
       const stop = (signal: string) => {
-        if (stopping) return;
+        if (stopping) {
+          // A second signal: the operator will not wait for leaderships to move.
+          logger.info({ signal }, "second stop signal: no longer waiting for the controlled shutdown");
+          abandonControlledShutdown();
+          return;
+        }
         stopping = true;
         logger.info({ signal }, "shutting down");
-        broker.stop().then(
+        broker.stop(controlledShutdownAbandoned).then(
           () => exitAfterFlush(0),
           (error: unknown) => {
             logger.error({ err: error }, "shutdown failed");

@@ -1,55 +1,13 @@
 import { describe, expect, it } from "vitest";
-import type { QuorumDescription, ReplicaDescription } from "../cluster/raft/describe-quorum.ts";
-import { type Logger, silentLogger } from "../log.ts";
-import { BrokerLiveness, brokerNewControllerGraceMs, brokerReconnectGraceMs } from "./broker-liveness.ts";
+import { brokerNewControllerGraceMs, brokerReconnectGraceMs } from "./broker-liveness.ts";
 import {
   type ControllerFixture,
   capturingLogger,
-  controllerFixture,
   createTopic,
   partitionState,
   registration,
 } from "./controller-test-support.ts";
-
-const sessionTimeoutMs = 9_000;
-const startMs = 1_700_000_000_000;
-
-/** Node 1 controls a cluster of `brokerIds`; the test sets each node's last metadata fetch and the clock. */
-function livenessFixture(brokerIds: number[], logger: Logger = silentLogger()) {
-  const fixture: ControllerFixture = controllerFixture(brokerIds, logger);
-  const clock = { nowMs: startMs };
-  const fetches = new Map<number, ReplicaDescription>();
-  const quorum = { leading: true };
-  const liveness = new BrokerLiveness({
-    nodeId: 1,
-    image: fixture.image,
-    lifecycles: fixture.lifecycles,
-    describeQuorum: async (): Promise<QuorumDescription> => ({
-      errorName: quorum.leading ? "NONE" : "NOT_LEADER_OR_FOLLOWER",
-      leaderId: quorum.leading ? 1 : 2,
-      epoch: fixture.log.epoch,
-      highWatermark: appliedOffset(),
-      voters: quorum.leading ? [...fetches.values()] : [],
-      observers: [],
-    }),
-    appliedOffset,
-    nowMs: () => clock.nowMs,
-    sessionTimeoutMs,
-    logger,
-  });
-  function appliedOffset() {
-    return Number(fixture.image.appliedOffset) + 1;
-  }
-  /** Node `replicaId` fetched the metadata log now, up to `logEndOffset` (default: everything applied). */
-  const fetched = (replicaId: number, logEndOffset = appliedOffset()) =>
-    fetches.set(replicaId, {
-      replicaId,
-      logEndOffset,
-      lastFetchTimestampMs: clock.nowMs,
-      lastCaughtUpTimestampMs: clock.nowMs,
-    });
-  return { ...fixture, clock, liveness, fetched, quorum, appliedOffset };
-}
+import { livenessFixture, sessionTimeoutMs } from "./liveness-test-support.ts";
 
 const fencedOf = (fixture: ControllerFixture) =>
   [...fixture.image.brokers.values()].filter((broker) => broker.fenced).map((broker) => broker.brokerId);

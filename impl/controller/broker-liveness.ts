@@ -94,6 +94,8 @@ export class BrokerLiveness {
   private readonly fetchConnections = new Map<number, Promise<void>>();
   /** Per node: when the connection of its latest metadata fetch closed, until it fetches on another. */
   private readonly disconnectedAtMs = new Map<number, number>();
+  /** Per node: the broker epoch whose BrokerHeartbeat asked to stay fenced (want_fence). */
+  private readonly fenceWanted = new Map<number, bigint>();
 
   constructor(private readonly options: BrokerLivenessOptions) {}
 
@@ -198,9 +200,30 @@ export class BrokerLiveness {
       }
       const target = this.catchUpTarget(broker);
       if (stillServes(this.options.image, brokerId)) return { kind: "evict", brokerId, brokerEpoch };
+      if (this.staysFenced(broker)) continue;
       if (this.caughtUp(broker, fetch, nowMs, target)) return { kind: "unfence", brokerId, brokerEpoch };
     }
     return null;
+  }
+
+  /**
+   * A broker's BrokerHeartbeat asked (want_fence) for this incarnation to be
+   * kept fenced, or, false, no longer: Kafka's brokers ask so until they are
+   * ready to serve. Held by this node only, as Kafka's heartbeat state is, and
+   * for the incarnation that asked: a new registration is a new broker epoch.
+   */
+  setFenceWanted(brokerId: number, brokerEpoch: bigint, wanted: boolean): void {
+    if (wanted) this.fenceWanted.set(brokerId, brokerEpoch);
+    else if (this.fenceWanted.get(brokerId) === brokerEpoch) this.fenceWanted.delete(brokerId);
+  }
+
+  /**
+   * A fenced broker that is not unfenced however well it follows: one that
+   * shut down (until it registers again, as a new incarnation) or that asked
+   * to stay fenced.
+   */
+  private staysFenced(broker: BrokerImage): boolean {
+    return broker.inControlledShutdown || this.fenceWanted.get(broker.brokerId) === broker.brokerEpoch;
   }
 
   /**

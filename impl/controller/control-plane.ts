@@ -10,6 +10,7 @@ import type { MetadataQuorum } from "../broker/metadata-quorum.ts";
 import type { Logger } from "../log.ts";
 import type { Controller } from "../metadata/controller.ts";
 import type { TransitionTrace } from "../trace/transition-trace.ts";
+import { BrokerHeartbeats } from "./broker-heartbeats.ts";
 import { BrokerLiveness } from "./broker-liveness.ts";
 import { PartitionLifecycles } from "./partition-lifecycles.ts";
 
@@ -23,6 +24,7 @@ export const livenessCheckIntervalMs = 200;
 export interface ControlPlane {
   lifecycles: PartitionLifecycles;
   liveness: BrokerLiveness;
+  heartbeats: BrokerHeartbeats;
   stop(): void;
 }
 
@@ -52,6 +54,15 @@ export function startControlPlane(options: {
     sessionTimeoutMs: config.brokerSessionTimeoutMs,
     logger,
   });
+  const heartbeats = new BrokerHeartbeats({
+    nodeId: config.nodeId,
+    image: quorum.image,
+    lifecycles,
+    liveness,
+    describeQuorum: () => quorum.describe(),
+    appliedOffset: () => quorum.applied,
+    logger,
+  });
   let stopped = false;
   // Outside the applier's turn: the check waits for decisions, which wait for the applier.
   const checkSoon = () => {
@@ -65,6 +76,7 @@ export function startControlPlane(options: {
   return {
     lifecycles,
     liveness,
+    heartbeats,
     stop: () => {
       stopped = true;
       clearInterval(timer);

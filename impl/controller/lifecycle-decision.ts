@@ -85,7 +85,7 @@ export class LifecycleDecision {
     firstPartition: number,
     options: { validateOnly: boolean },
   ): { records: MetadataRecord[] } | CommandError {
-    const liveBrokers = this.image.liveBrokers().map((broker) => broker.brokerId);
+    const liveBrokers = this.image.usableBrokers().map((broker) => broker.brokerId);
     const uncleanLeaderElectionEnabled = this.store.uncleanLeaderElectionEnabled(topic.configs);
     const created: StagedLifecycle[] = [];
     const records: MetadataRecord[] = [];
@@ -152,8 +152,11 @@ export class LifecycleDecision {
     return { answer: machineAnswer, records: step.records.map(metadataRecordOf) };
   }
 
-  /** broker.fenced or broker.unfenced to every partition the broker is a replica of. */
-  brokerLivenessChanged(type: "broker.fenced" | "broker.unfenced", brokerId: number): MetadataRecord[] {
+  /** broker.fenced, broker.unfenced or broker.shutdownStarted to every partition the broker is a replica of. */
+  brokerLivenessChanged(
+    type: "broker.fenced" | "broker.unfenced" | "broker.shutdownStarted",
+    brokerId: number,
+  ): MetadataRecord[] {
     const records: MetadataRecord[] = [];
     for (const topic of this.image.topicsById.values()) {
       for (const partition of topic.partitions.values()) {

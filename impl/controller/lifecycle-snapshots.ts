@@ -69,11 +69,17 @@ export function fencedReplicas(image: MetadataImage, replicas: readonly number[]
   return replicas.filter((replica) => image.brokers.get(replica)?.fenced !== false).sort((a, b) => a - b);
 }
 
-/**
- * The partition as the applied image has it, in the state the machine resumes
- * it in after a controller failover. Controlled shutdown is not implemented,
- * so no replica is ever shutting down.
- */
+/** Replicas live but in controlled shutdown: they may neither lead nor join an ISR (ascending). */
+export function shuttingDownReplicas(image: MetadataImage, replicas: readonly number[]): number[] {
+  return replicas
+    .filter((replica) => {
+      const broker = image.brokers.get(replica);
+      return broker !== undefined && !broker.fenced && broker.inControlledShutdown;
+    })
+    .sort((a, b) => a - b);
+}
+
+/** The partition as the applied image has it, in the state the machine resumes it in after a controller failover. */
 export function lifecycleFromImage(
   image: MetadataImage,
   topic: TopicImage,
@@ -89,7 +95,7 @@ export function lifecycleFromImage(
     leaderEpoch: partition.leaderEpoch,
     partitionEpoch: partition.partitionEpoch,
     fencedBrokers: fencedReplicas(image, partition.replicas),
-    shuttingDownBrokers: [],
+    shuttingDownBrokers: shuttingDownReplicas(image, partition.replicas),
     uncleanLeaderElectionEnabled,
   };
   return partitionLifecycleMachine.resolveState({ value: restoredStateOf(context), context });
@@ -122,15 +128,17 @@ export function withImageBookkeeping(
 ): LifecycleSnapshot {
   const context = snapshot.context;
   const fencedBrokers = fencedReplicas(image, context.replicas);
+  const shuttingDownBrokers = shuttingDownReplicas(image, context.replicas);
   if (
     sameList(fencedBrokers, context.fencedBrokers) &&
+    sameList(shuttingDownBrokers, context.shuttingDownBrokers) &&
     uncleanLeaderElectionEnabled === context.uncleanLeaderElectionEnabled
   ) {
     return snapshot;
   }
   return partitionLifecycleMachine.resolveState({
     value: snapshot.value,
-    context: { ...context, fencedBrokers, uncleanLeaderElectionEnabled },
+    context: { ...context, fencedBrokers, shuttingDownBrokers, uncleanLeaderElectionEnabled },
   });
 }
 

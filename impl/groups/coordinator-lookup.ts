@@ -64,7 +64,7 @@ export class CoordinatorLocator {
   private createOffsetsTopic(): void {
     if (this.creating !== null) return;
     const { config, image, logger } = this.services;
-    const liveNodes = image.liveBrokers().length;
+    const liveNodes = image.usableBrokers().length;
     const replicationFactor = Math.max(1, Math.min(config.offsetsTopicReplicationFactor, liveNodes));
     if (replicationFactor < config.offsetsTopicReplicationFactor) {
       logger.warn(

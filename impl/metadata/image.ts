@@ -37,6 +37,14 @@ export interface BrokerImage {
   endpoints: BrokerEndpoint[];
   rack: string | null;
   fenced: boolean;
+  /**
+   * The broker asked to shut down (BrokerHeartbeat want_shut_down): it may
+   * not lead or join an ISR, and the controller never unfences it again. Only
+   * a new registration (a new incarnation) clears it.
+   */
+  inControlledShutdown: boolean;
+  /** The offset of the RegisterBrokerRecord: a broker whose metadata reaches past it has caught up. */
+  registrationOffset: bigint;
 }
 
 /** ConfigRecord resource types, as in Kafka's ConfigResource. */
@@ -140,6 +148,8 @@ export class MetadataImage {
           })),
           rack: value.rack,
           fenced: value.fenced,
+          inControlledShutdown: value.inControlledShutdown,
+          registrationOffset: offset,
         };
         this.brokers.set(broker.brokerId, broker);
         return { kind: "broker-changed", broker };
@@ -150,6 +160,20 @@ export class MetadataImage {
         if (!broker)
           throw new Error(`${record.type} at ${offset} for unregistered broker ${record.value.id}`);
         broker.fenced = record.type === "FenceBrokerRecord";
+        return { kind: "broker-changed", broker };
+      }
+      case "BrokerRegistrationChangeRecord": {
+        const { brokerId, brokerEpoch, fenced, inControlledShutdown } = record.value;
+        const broker = this.brokers.get(brokerId);
+        if (!broker) throw new Error(`${record.type} at ${offset} for unregistered broker ${brokerId}`);
+        // A change made for one incarnation must not land on the next, as Kafka refuses to replay it.
+        if (broker.brokerEpoch !== brokerEpoch) {
+          throw new Error(
+            `${record.type} at ${offset} for broker ${brokerId} epoch ${brokerEpoch}, registered with epoch ${broker.brokerEpoch}`,
+          );
+        }
+        if (fenced !== 0) broker.fenced = fenced > 0;
+        if (inControlledShutdown > 0) broker.inControlledShutdown = true;
         return { kind: "broker-changed", broker };
       }
       case "ProducerIdsRecord": {
@@ -174,7 +198,15 @@ export class MetadataImage {
     return topic;
   }
 
-  /** Brokers clients may use: registered and not fenced. */
+  /**
+   * Brokers new replicas and leaderships may go to: live and not in
+   * controlled shutdown, as Kafka's controller places replicas.
+   */
+  usableBrokers(): BrokerImage[] {
+    return this.liveBrokers().filter((broker) => !broker.inControlledShutdown);
+  }
+
+  /** Brokers clients may use: registered and not fenced (a broker in controlled shutdown still serves). */
   liveBrokers(): BrokerImage[] {
     return [...this.brokers.values()]
       .filter((broker) => !broker.fenced)

@@ -107,6 +107,15 @@ const anyMetadataRecord = fc.oneof(
   recordIn("ProducerIdsRecord", 0, () =>
     fc.record({ brokerId: wire.int32, brokerEpoch: wire.int64, nextProducerId: wire.int64 }),
   ),
+  recordIn("BrokerRegistrationChangeRecord", 2, (version) =>
+    fc.record({
+      brokerId: wire.int32,
+      brokerEpoch: wire.int64,
+      fenced: wire.int8,
+      inControlledShutdown: carried(version >= 1, wire.int8, 0),
+      logDirs: carried(version >= 2, wire.list(wire.uuid), []),
+    }),
+  ),
   recordIn("NoOpRecord", 0, () => fc.constant({})),
 );
 
@@ -282,6 +291,7 @@ describe("metadata records", () => {
       UnfenceBrokerRecord: 8,
       RemoveTopicRecord: 9,
       ProducerIdsRecord: 15,
+      BrokerRegistrationChangeRecord: 17,
       NoOpRecord: 20,
     });
   });

@@ -193,6 +193,24 @@ export const unfenceBrokerRecord = struct({
 });
 
 /**
+ * BrokerRegistrationChangeRecord (type 17), versions 0-2: a change to a
+ * registered broker's standing, for the broker epoch it names.
+ *
+ *   broker_id: INT32
+ *   broker_epoch: INT64
+ *   <tagged 0+> 0: fenced INT8                 (-1 unfenced, 0 no change, 1 fenced)
+ *   <tagged 1+> 1: in_controlled_shutdown INT8 (0 no change, 1 the broker is in controlled shutdown)
+ *   <tagged 2+> 2: log_dirs [UUID]
+ */
+export const brokerRegistrationChangeRecord = struct({
+  brokerId: field(int32),
+  brokerEpoch: field(int64),
+  fenced: field(int8, { tag: 0, tagged: "0+", default: 0 }),
+  inControlledShutdown: field(int8, { v: "1+", tag: 1, tagged: "1+", default: 0 }),
+  logDirs: field(array(uuid), { v: "2+", tag: 2, tagged: "2+", default: [] }),
+});
+
+/**
  * RemoveTopicRecord (type 9), version 0. Removes the topic's partitions too.
  *
  *   topic_id: UUID
@@ -235,6 +253,7 @@ export const metadataRecordDefinitions = {
   UnfenceBrokerRecord: { recordType: 8, versionMax: 0, grammar: unfenceBrokerRecord },
   RemoveTopicRecord: { recordType: 9, versionMax: 0, grammar: removeTopicRecord },
   ProducerIdsRecord: { recordType: 15, versionMax: 0, grammar: producerIdsRecord },
+  BrokerRegistrationChangeRecord: { recordType: 17, versionMax: 2, grammar: brokerRegistrationChangeRecord },
   NoOpRecord: { recordType: 20, versionMax: 0, grammar: noOpRecord },
 } as const;
 

@@ -151,7 +151,7 @@ export function planCreateTopic(
   if (image.topicsByName.has(topic.name)) {
     return failure(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${topic.name}' already exists.`);
   }
-  const liveBrokerIds = image.liveBrokers().map((broker) => broker.brokerId);
+  const liveBrokerIds = image.usableBrokers().map((broker) => broker.brokerId);
   let replicaLists: number[][];
   if (topic.assignments.length > 0) {
     if (topic.numPartitions !== -1 || topic.replicationFactor !== -1) {
@@ -237,7 +237,7 @@ export function planCreatePartitions(
   if (count === current) {
     return failure(ErrorCode.INVALID_PARTITIONS, `Topic already has ${current} partitions.`);
   }
-  const liveBrokerIds = image.liveBrokers().map((broker) => broker.brokerId);
+  const liveBrokerIds = image.usableBrokers().map((broker) => broker.brokerId);
   const replicationFactor = topic.partitions.get(0)?.replicas.length ?? 1;
   let replicaLists: number[][];
   if (assignments !== null) {

@@ -6,6 +6,7 @@ import { allocateProducerIdsApi } from "../../protocol/apis/allocate-producer-id
 import { alterPartitionApi } from "../../protocol/apis/alter-partition.ts";
 import { apiVersionsApi } from "../../protocol/apis/api-versions.ts";
 import { beginQuorumEpochApi } from "../../protocol/apis/begin-quorum-epoch.ts";
+import { brokerHeartbeatApi } from "../../protocol/apis/broker-heartbeat.ts";
 import { brokerRegistrationApi } from "../../protocol/apis/broker-registration.ts";
 import { createPartitionsApi } from "../../protocol/apis/create-partitions.ts";
 import { createTopicsApi } from "../../protocol/apis/create-topics.ts";
@@ -42,6 +43,7 @@ import { allocateProducerIdsHandler } from "./allocate-producer-ids.ts";
 import { alterPartitionHandler } from "./alter-partition.ts";
 import { apiVersionsHandler } from "./api-versions.ts";
 import { beginQuorumEpochHandler } from "./begin-quorum-epoch.ts";
+import { brokerHeartbeatHandler } from "./broker-heartbeat.ts";
 import { brokerRegistrationHandler } from "./broker-registration.ts";
 import { createPartitionsHandler } from "./create-partitions.ts";
 import { createTopicsHandler } from "./create-topics.ts";
@@ -107,6 +109,7 @@ export function registerHandlers(
   dispatcher.register(envelopeApi, envelopeHandler(services));
   dispatcher.register(brokerRegistrationApi, brokerRegistrationHandler(services), beforeOpen);
   dispatcher.register(alterPartitionApi, alterPartitionHandler(services), beforeOpen);
+  dispatcher.register(brokerHeartbeatApi, brokerHeartbeatHandler(services), beforeOpen);
   dispatcher.register(addRaftVoterApi, addRaftVoterHandler(services));
   dispatcher.register(removeRaftVoterApi, removeRaftVoterHandler(services));
   const locator = new CoordinatorLocator(services);

@@ -178,6 +178,8 @@ describe("a follower's fetch of a data partition", () => {
         endpoints: [{ name: "PLAINTEXT", host: "10.0.0.3", port: 9092, securityProtocol: 0 }],
         rack: null,
         fenced: false,
+        inControlledShutdown: false,
+        registrationOffset: 0n,
       };
       const local = await hostedPartition(directory, topicImage({ leader: 3, leaderEpoch: 4 }));
       const roles = new NodeRoles(1, [local], [broker]);
