@@ -12,7 +12,7 @@ import {
   selfRemovalFromTwoVoters,
   staleSelfRemovalWhenLeaderFails,
 } from "./quorum-scenarios.ts";
-import { replicationFailoverModel, replicationModel } from "./replication.ts";
+import { controlledShutdownModel, replicationFailoverModel, replicationModel } from "./replication.ts";
 
 export const models: ModelEntry[] = [
   {
@@ -81,5 +81,6 @@ export const models: ModelEntry[] = [
   },
   replicationModel,
   replicationFailoverModel,
+  controlledShutdownModel,
   metadataBeforeDataModel,
 ];

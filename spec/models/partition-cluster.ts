@@ -23,7 +23,9 @@
  * The environment: deliver or lose any message (at most `maxDrops` losses),
  * a follower fetches, a node applies the next committed record, a client
  * produces an acks=all record to a node that leads, the clock jumps past
- * replica.lag.time.max.ms, a node crashes, is fenced, restarts, is unfenced,
+ * replica.lag.time.max.ms, a node begins a controlled shutdown (the
+ * controller moves its leadership and takes it out of the ISR while it still
+ * runs), a node crashes, is fenced, restarts, is unfenced,
  * a leader sends a lost AlterPartition again, and, when the partition does
  * not exist yet, CreateTopics.
  */
@@ -97,6 +99,7 @@ export function emptyCluster(rt: Runtime): ClusterState {
     acked: [],
     leaders: [],
     crashes: 0,
+    shutdowns: 0,
     drops: 0,
     isrStory: "none",
     truncated: false,
@@ -250,15 +253,30 @@ function crash(state: ClusterState, node: PartitionNode): ClusterState {
   };
 }
 
+/**
+ * A live node asks the controller to let it shut down: the partition exists,
+ * and the controller has neither fenced it nor begun its shutdown already.
+ */
+function mayBeginControlledShutdown(state: ClusterState, id: number): boolean {
+  const controller = state.controller;
+  return (
+    controller.value !== "NonExistent" &&
+    controller.value !== "Deleted" &&
+    !state.fenced.includes(id) &&
+    !controller.context.shuttingDownBrokers.includes(id)
+  );
+}
+
 /** How far the budgets reach: the exploration's start plus the options' bounds (a script has none). */
 interface Limits {
   produced: number;
   ticks: number;
   crashes: number;
+  shutdowns: number;
   drops: number;
 }
 
-const unlimited: Limits = { produced: 1e9, ticks: 1e9, crashes: 1e9, drops: 1e9 };
+const unlimited: Limits = { produced: 1e9, ticks: 1e9, crashes: 1e9, shutdowns: 1e9, drops: 1e9 };
 
 function limitsFrom(rt: Runtime, start: ClusterState): Limits {
   const o = rt.options;
@@ -266,6 +284,7 @@ function limitsFrom(rt: Runtime, start: ClusterState): Limits {
     produced: start.produced + o.maxProduce,
     ticks: start.ticks + o.maxTicks,
     crashes: start.crashes + o.maxCrashes,
+    shutdowns: start.shutdowns + (o.maxControlledShutdowns ?? 0),
     drops: start.drops + o.maxDrops,
   };
 }
@@ -341,6 +360,16 @@ export function clusterActions(
       out.push({ label: `${n} sends again ${messageLabel(resend)}`, next: send(rt, state, resend) });
     }
     if (state.crashes < limits.crashes) out.push({ label: `${n} crashes`, next: crash(state, node) });
+    if (state.shutdowns < limits.shutdowns && mayBeginControlledShutdown(state, node.id)) {
+      out.push({
+        label: `${n} begins controlled shutdown`,
+        next: stepController(
+          rt,
+          { ...state, shutdowns: state.shutdowns + 1 },
+          { type: "broker.shutdownStarted", brokerId: node.id },
+        ),
+      });
+    }
     if (state.fenced.includes(node.id) && node.applied === state.committed) {
       const unfenced = { ...state, fenced: state.fenced.filter((id) => id !== node.id) };
       out.push({

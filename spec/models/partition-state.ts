@@ -118,6 +118,8 @@ export interface ClusterState {
   /** Ghost: every (leader epoch, node) that acted as leader, sorted. */
   leaders: PartitionLeaderSeen[];
   crashes: number;
+  /** Controlled shutdowns begun so far. */
+  shutdowns: number;
   drops: number;
   isrStory: IsrStory;
   /** Ghost: a follower has truncated records off its log on a diverging epoch. */
@@ -148,6 +150,12 @@ export interface ClusterOptions {
   /** Times the clock jumps past replica.lag.time.max.ms. */
   maxTicks: number;
   maxCrashes: number;
+  /**
+   * Times a node may begin a controlled shutdown (BrokerHeartbeat
+   * want_shut_down: the controller tells its lifecycle machine
+   * broker.shutdownStarted); the node stops later by a crash. None by default.
+   */
+  maxControlledShutdowns?: number;
   /** Messages the network may lose in all. */
   maxDrops: number;
   /** Messages in flight at most; a send beyond it is lost. */

@@ -139,3 +139,47 @@ export const replicationFailoverModel: ModelEntry = {
   create: () => createReplicationFailoverModel() as Model<unknown>,
   ciBounds: { depth: 10, maxStates: 1_000_000 },
 };
+
+/** What exploring a controlled shutdown from a committed record must show. */
+export const controlledShutdownSometimes: Array<Sometimes<ClusterState>> = [
+  {
+    name: "a controlled shutdown moved the leadership while the old leader still ran",
+    reached: (s) =>
+      s.controller.context.shuttingDownBrokers.some(
+        (id) => s.nodes.find((n) => n.id === id)?.up === true && s.controller.context.leader !== id,
+      ) && s.controller.context.leaderEpoch > 0,
+  },
+  {
+    name: "an acknowledged record outlived its leader's controlled shutdown (the new leader holds it)",
+    reached: (s) => s.shutdowns > 0 && replicationFailoverSometimes[0]!.reached(s),
+  },
+];
+
+/**
+ * The replication model from r1 acknowledged on all 3 replicas, where a node
+ * may begin a controlled shutdown and later stop: the controller moves its
+ * leadership and takes it out of the ISR while it still fetches, answers its
+ * leader's attempts to take it back with INELIGIBLE_REPLICA, and fences it
+ * once it is down.
+ */
+export function createControlledShutdownModel(options: ReplicationOptions = {}): Model<ClusterState> {
+  const rt = createRuntime({
+    ...replicationDefaults,
+    maxProduce: 1,
+    maxControlledShutdowns: 1,
+    ...options,
+  });
+  let initial = createTopic(rt, emptyCluster(rt));
+  for (const id of rt.options.nodeIds) initial = applyNext(rt, initial, id);
+  return createPartitionClusterModel(rt, initial, controlledShutdownSometimes, r1AckedOnEveryReplica);
+}
+
+export const controlledShutdownModel: ModelEntry = {
+  name: "controlled-shutdown",
+  description:
+    "the replication model from r1 acknowledged on all 3 replicas: a node begins a controlled shutdown " +
+    "(leadership moved, out of the ISR, its leader's attempts to take it back refused), then stops, is " +
+    "fenced, restarts; another record, a lost message",
+  create: () => createControlledShutdownModel() as Model<unknown>,
+  ciBounds: { depth: 9, maxStates: 1_000_000 },
+};
