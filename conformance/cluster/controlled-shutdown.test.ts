@@ -8,38 +8,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTopicsApi } from "../../impl/protocol/apis/create-topics.ts";
-import { metadataApi } from "../../impl/protocol/apis/metadata.ts";
 import { ErrorCode } from "../../impl/protocol/error-codes.ts";
 import { LocalCluster } from "../support/cluster-process.ts";
 import { eventually } from "../support/eventually.ts";
+import { partitionsOf } from "../support/partition-views.ts";
 import { exchange } from "../support/raw-connection.ts";
-
-interface PartitionView {
-  partition: number;
-  leader: number;
-  leaderEpoch: number;
-  isr: number[];
-}
-
-async function partitionsOf(port: number, topic: string): Promise<PartitionView[]> {
-  const response = await exchange(port, metadataApi, 12, {
-    topics: [{ topicId: "00000000000000000000000000000000", name: topic }],
-    allowAutoTopicCreation: false,
-    includeTopicAuthorizedOperations: false,
-  });
-  const found = response.topics[0];
-  if (found === undefined || found.errorCode !== ErrorCode.NONE) {
-    throw new Error(`no metadata for ${topic}: ${found?.errorCode}`);
-  }
-  return found.partitions
-    .map((partition) => ({
-      partition: partition.partitionIndex,
-      leader: partition.leaderId,
-      leaderEpoch: partition.leaderEpoch,
-      isr: partition.isrNodes,
-    }))
-    .sort((left, right) => left.partition - right.partition);
-}
 
 const messages = (lines: Array<Record<string, unknown>>) => lines.map((line) => String(line.msg));
 
@@ -70,7 +43,8 @@ describe("controlled shutdown on a three-node cluster", () => {
     expect(created.topics[0]?.errorCode).toBe(ErrorCode.NONE);
     const before = await eventually("every partition has a full ISR", async () => {
       const partitions = await partitionsOf(first!.port, "orders");
-      if (partitions.some((partition) => partition.isr.length !== 3)) throw new Error("ISR not full yet");
+      if (partitions === undefined || partitions.some((partition) => partition.isr.length !== 3))
+        throw new Error("ISR not full yet");
       return partitions;
     });
     const stopping = before.find((partition) => partition.leader !== first!.nodeId)!.leader;
@@ -86,7 +60,7 @@ describe("controlled shutdown on a three-node cluster", () => {
     );
     const observer = stopping === first!.nodeId ? second! : first!;
     // Right after the exit, without waiting out any session: new leaders, one epoch on, and no ISR holds the node.
-    const after = await partitionsOf(observer.port, "orders");
+    const after = (await partitionsOf(observer.port, "orders"))!;
     for (const partition of after) {
       expect(partition.isr).not.toContain(stopping);
       expect(partition.leader).not.toBe(stopping);
@@ -100,7 +74,8 @@ describe("controlled shutdown on a three-node cluster", () => {
     await cluster.startNode(stopping);
     await eventually("the restarted node is back in every ISR", async () => {
       const partitions = await partitionsOf(observer.port, "orders");
-      if (partitions.some((partition) => !partition.isr.includes(stopping))) throw new Error("not back yet");
+      if (partitions === undefined || partitions.some((partition) => !partition.isr.includes(stopping)))
+        throw new Error("not back yet");
       return partitions;
     });
   });

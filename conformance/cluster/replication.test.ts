@@ -8,40 +8,11 @@
  */
 import { Kafka, logLevel, type Producer } from "kafkajs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { metadataApi } from "../../impl/protocol/apis/metadata.ts";
-import { ErrorCode } from "../../impl/protocol/error-codes.ts";
 import { LocalCluster } from "../support/cluster-process.ts";
 import { dumpedRecords } from "../support/dump-log.ts";
 import { eventually } from "../support/eventually.ts";
 import { runKcat } from "../support/kcat.ts";
-import { exchange } from "../support/raw-connection.ts";
-
-interface PartitionView {
-  partition: number;
-  leader: number;
-  leaderEpoch: number;
-  replicas: number[];
-  isr: number[];
-}
-
-async function partitionsOf(port: number, topic: string): Promise<PartitionView[] | undefined> {
-  const response = await exchange(port, metadataApi, 12, {
-    topics: [{ topicId: "00000000000000000000000000000000", name: topic }],
-    allowAutoTopicCreation: false,
-    includeTopicAuthorizedOperations: false,
-  });
-  const found = response.topics[0];
-  if (found === undefined || found.errorCode !== ErrorCode.NONE) return undefined;
-  return found.partitions
-    .map((partition) => ({
-      partition: partition.partitionIndex,
-      leader: partition.leaderId,
-      leaderEpoch: partition.leaderEpoch,
-      replicas: partition.replicaNodes,
-      isr: partition.isrNodes,
-    }))
-    .sort((left, right) => left.partition - right.partition);
-}
+import { partitionsOf } from "../support/partition-views.ts";
 
 /** Every record of one replica as `chronik dump-log --json` reads it from the node's disk: offset, key, value. */
 async function replicaRecords(dataDir: string, topic: string, partition: number): Promise<string[]> {

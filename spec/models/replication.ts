@@ -32,7 +32,7 @@ import {
   createTopic,
   emptyCluster,
 } from "./partition-cluster.ts";
-import type { ClusterOptions, ClusterState } from "./partition-state.ts";
+import type { ClusterOptions, ClusterState, Runtime } from "./partition-state.ts";
 
 export type ReplicationOptions = Partial<ClusterOptions> & {
   /** Action labels taken from the initial state before exploration starts (the bounds count from there). */
@@ -107,19 +107,27 @@ export const replicationFailoverSometimes: Array<Sometimes<ClusterState>> = [
  * truncation and restarts of committed data), with one more record and one
  * lost message by default.
  */
+/** The topic created, its PartitionRecord committed and applied on every node: where the models start. */
+function topicOnEveryNode(rt: Runtime): ClusterState {
+  let state = createTopic(rt, emptyCluster(rt));
+  for (const id of rt.options.nodeIds) state = applyNext(rt, state, id);
+  return state;
+}
+
 export function createReplicationFailoverModel(options: ReplicationOptions = {}): Model<ClusterState> {
   const rt = createRuntime({ ...replicationDefaults, maxProduce: 1, maxDrops: 1, ...options });
-  let initial = createTopic(rt, emptyCluster(rt));
-  for (const id of rt.options.nodeIds) initial = applyNext(rt, initial, id);
-  return createPartitionClusterModel(rt, initial, replicationFailoverSometimes, r1AckedOnEveryReplica);
+  return createPartitionClusterModel(
+    rt,
+    topicOnEveryNode(rt),
+    replicationFailoverSometimes,
+    r1AckedOnEveryReplica,
+  );
 }
 
 export function createReplicationModel(options: ReplicationOptions = {}): Model<ClusterState> {
   const { script, ...bounds } = options;
   const rt = createRuntime({ ...replicationDefaults, ...bounds });
-  let initial = createTopic(rt, emptyCluster(rt));
-  for (const id of rt.options.nodeIds) initial = applyNext(rt, initial, id);
-  return createPartitionClusterModel(rt, initial, replicationSometimes, script);
+  return createPartitionClusterModel(rt, topicOnEveryNode(rt), replicationSometimes, script);
 }
 
 export const replicationModel: ModelEntry = {
@@ -169,9 +177,12 @@ export function createControlledShutdownModel(options: ReplicationOptions = {}):
     maxControlledShutdowns: 1,
     ...options,
   });
-  let initial = createTopic(rt, emptyCluster(rt));
-  for (const id of rt.options.nodeIds) initial = applyNext(rt, initial, id);
-  return createPartitionClusterModel(rt, initial, controlledShutdownSometimes, r1AckedOnEveryReplica);
+  return createPartitionClusterModel(
+    rt,
+    topicOnEveryNode(rt),
+    controlledShutdownSometimes,
+    r1AckedOnEveryReplica,
+  );
 }
 
 export const controlledShutdownModel: ModelEntry = {
