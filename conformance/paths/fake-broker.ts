@@ -5,8 +5,8 @@
  * fetch is its heartbeat (impl/controller/broker-liveness.ts). While it
  * fetches and has caught up, the controller unfences it; once it stops, its
  * connection closed as when a broker dies, the controller fences it. It also
- * sends what a replica of a data partition sends: AlterPartition as the
- * partition's leader, Fetch with its replica id as a follower.
+ * sends AlterPartition as a partition's leader would, and BrokerHeartbeat to
+ * ask for its controlled shutdown.
  */
 import { randomUUID } from "node:crypto";
 import {
@@ -52,11 +52,6 @@ export interface HeartbeatAnswer {
   errorCode: number;
   isFenced: boolean;
   shouldShutDown: boolean;
-}
-
-export interface FollowerFetchAnswer {
-  errorCode: number;
-  highWatermark: bigint;
 }
 
 export class FakeBroker {
@@ -260,48 +255,6 @@ export class FakeBroker {
       partitionEpoch: answer.partitionEpoch,
       isr: answer.isr,
     };
-  }
-
-  /**
-   * One follower fetch of partition 0 of `topic` from `fetchOffset`, answered
-   * at once (no long poll), as a follower that has `fetchOffset` records does.
-   */
-  async fetchAsFollower(
-    topic: string,
-    request: { leaderEpoch: number; fetchOffset: number; lastFetchedEpoch: number },
-  ): Promise<FollowerFetchAnswer> {
-    const connection = await this.requestConnection();
-    const response = await connection.send(fetchApi, fetchVersion, {
-      clusterId: this.clusterId,
-      replicaId: this.brokerId,
-      maxWaitMs: 0,
-      minBytes: 0,
-      maxBytes: metadataFetchBytesMax,
-      topics: [
-        {
-          topic,
-          partitions: [
-            {
-              partition: 0,
-              currentLeaderEpoch: request.leaderEpoch,
-              fetchOffset: BigInt(request.fetchOffset),
-              lastFetchedEpoch: request.lastFetchedEpoch,
-              partitionMaxBytes: metadataFetchBytesMax,
-            },
-          ],
-        },
-      ],
-      forgottenTopicsData: [],
-    });
-    if (response.errorCode !== ErrorCode.NONE) return { errorCode: response.errorCode, highWatermark: -1n };
-    const partitions = response.responses.flatMap((answered) =>
-      answered.topic === topic ? answered.partitions : [],
-    );
-    const partition = partitions[0];
-    if (partitions.length !== 1 || partition === undefined || partition.partitionIndex !== 0) {
-      throw new Error(`fetch of ${topic}-0 answered ${partitions.length} partitions`);
-    }
-    return { errorCode: partition.errorCode, highWatermark: partition.highWatermark };
   }
 
   close(): void {

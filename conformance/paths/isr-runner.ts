@@ -1,46 +1,36 @@
 /**
  * Drives planned ISR paths against a real partition leader (node 1): each
- * machine event of a wire step is given its stimulus (isr-wire.ts), the
- * machine is stepped alongside, and the node must then show what the
- * machine's state and effects say: the high watermark in the followers'
- * Fetch answers and in ListOffsets, the log end in OffsetForLeaderEpoch, the
- * committed ISR in Metadata, and each produce answered (or still waiting) as
- * the machine completes or refuses it.
+ * wire step is given its stimulus (isr-wire.ts), by the played followers, a
+ * producer or the played controller, the machine is stepped alongside, and
+ * the node must then show what the machine's state and effects say: the
+ * high watermark in the followers' Fetch answers and in ListOffsets, the log
+ * end in OffsetForLeaderEpoch, the committed ISR in Metadata, each produce
+ * answered (or still waiting) as the machine completes or refuses it, and
+ * each AlterPartition it sends the controller the one the machine proposes,
+ * and no other.
  */
 import { expect } from "vitest";
 import { initialTransition, type SnapshotFrom, transition } from "xstate";
-import { createTopicsApi } from "../../impl/protocol/apis/create-topics.ts";
-import { deleteTopicsApi } from "../../impl/protocol/apis/delete-topics.ts";
-import { produceApi } from "../../impl/protocol/apis/produce.ts";
+import { defaultBrokerConfig } from "../../impl/broker/config.ts";
 import { ErrorCode } from "../../impl/protocol/error-codes.ts";
-import { encodeRecordBatch } from "../../impl/protocol/records.ts";
-import { zeroUuid } from "../../impl/protocol/schema.ts";
-import { type Event, isrMachine } from "../../machines/isr.ts";
+import { type Event, type isrMachine, isrMachine as machine } from "../../machines/isr.ts";
 import type { Coverage } from "../../machines/testing/coverage.ts";
+import type { BrokerProcess } from "../support/broker-process.ts";
 import { settleMs } from "../support/eventually.ts";
-import type { FakeBroker } from "./fake-broker.ts";
-import { followers, isrInput, joiningFollowerOf, leaderId, replicaLagMsMax } from "./isr-wire.ts";
-import { RequestConnection, requestOnce } from "./kafka-requests.ts";
+import { IsrProposals } from "./isr-proposals.ts";
+import { followers, isrInput, leaderId, replicaLagMsMax, stimulusOf } from "./isr-wire.ts";
 import { highWatermarkOf, logEndOffsetOf, settleTo, type TopicView, topicView } from "./node-views.ts";
-import type { PlannedPath } from "./wire-steps.ts";
+import type { PlayedController } from "./played-controller.ts";
+import type { PlayedFollower } from "./played-followers.ts";
+import { type ProduceInFlight, produceAlone, producePipelined } from "./produce-requests.ts";
+import type { PlannedPath, WireStep } from "./wire-steps.ts";
 
 type Snapshot = SnapshotFrom<typeof isrMachine>;
 /** An effect the machine asked for, as `transition` returns it. */
 type Effect = { type: string; params?: unknown };
 
-const produceVersion = 9;
-const createTopicsVersion = 7;
-const deleteTopicsVersion = 6;
-/** Longer than any path: an acks=all produce is answered by the machine, never by its request timeout. */
-const produceTimeoutMs = 120_000;
-/** The leader's epoch throughout: node 1 never loses the leadership it gets at creation. */
+/** The leader's epoch throughout: node 1 leads every topic from its creation to its removal. */
 const leaderEpoch = 0;
-
-/** A produce sent and not yet known answered. */
-interface ProduceInFlight {
-  answer: Promise<number>;
-  answeredWith: number | null;
-}
 
 /** What the node must show of the partition once it rests after a step. */
 interface LeaderView {
@@ -50,119 +40,215 @@ interface LeaderView {
 }
 
 export class IsrRunner {
-  /** The followers the controller has fenced (or will, once it notices): the wire's truth. */
-  private readonly fenced = new Set<number>();
+  /** The node's AlterPartition requests at the controller, checked and answered as the steps say. */
+  private readonly proposals: IsrProposals;
+  /** Connections of many produces at once, closed with the path. */
+  private pipelines: Array<() => void> = [];
 
   constructor(
-    private readonly port: number,
-    private readonly fakes: ReadonlyMap<number, FakeBroker>,
+    /** The leader: its port, and its log lines for the one wait nothing on the wire tells (refuseAsStale). */
+    private readonly node: Pick<BrokerProcess, "port" | "logLines">,
+    private readonly controller: PlayedController,
+    private readonly followers: ReadonlyMap<number, PlayedFollower>,
     private readonly coverage: Coverage,
-  ) {}
+  ) {
+    this.proposals = new IsrProposals(controller, node);
+  }
 
   async run(path: PlannedPath<typeof isrMachine>, topic: string): Promise<void> {
     const produces = new Map<number, ProduceInFlight>();
-    let actual = initialTransition(isrMachine, isrInput)[0];
+    let actual = initialTransition(machine, isrInput)[0];
     await this.createTopic(topic, actual);
     // The machine's clock stands still between its ticks while the node's runs: a step that lands
     // more than the lag time after the machine's clock last moved may see the node act on its own.
     let clockMovedAtMs = Date.now();
-    for (const [index, { step }] of path.steps.entries()) {
-      const where = `${topic}, step ${index + 1}/${path.steps.length}: ${step.events.map((event) => JSON.stringify(event)).join(" then ")} from ${JSON.stringify(actual.value)} ${JSON.stringify(actual.context)}`;
-      try {
-        const joining = joiningFollowerOf(step);
-        // The controller's answer to the expansion depends on the joining follower's liveness.
-        if (joining !== null) await this.setLive(topic, actual, joining.replicaId, joining.live);
-        const answers = new Map<number, number>();
-        for (const event of step.events) {
-          const [next, effects] = transition(isrMachine, actual, event);
-          await this.stimulate(topic, actual, event, effects, produces);
-          for (const [requestId, errorCode] of produceAnswers(effects)) answers.set(requestId, errorCode);
-          this.coverage.record(actual, { steps: [{ event, state: next }] });
-          actual = next;
+    try {
+      for (const [index, { step }] of path.steps.entries()) {
+        try {
+          actual = await this.take(topic, actual, step, produces);
+          if (step.events[0]?.type === "clock.ticked") clockMovedAtMs = Date.now();
+        } catch (error) {
+          const sinceClockMs = Date.now() - clockMovedAtMs;
+          throw new Error(
+            `${topic}, step ${index + 1}/${path.steps.length}: ${describeStep(step)} from ` +
+              `${JSON.stringify(actual.value)} ${describeContext(actual)}\n${(error as Error).message}\n` +
+              `(the node's clock ran ${sinceClockMs} ms since the machine's last moved; ` +
+              `replica.lag.time.max.ms is ${replicaLagMsMax} ms)`,
+          );
         }
-        await this.checkProduceAnswers(produces, answers, actual);
-        await this.settle(topic, actual);
-        if (step.events[0]?.type === "clock.ticked") clockMovedAtMs = Date.now();
-      } catch (error) {
-        const sinceClockMs = Date.now() - clockMovedAtMs;
-        throw new Error(
-          `${where}\n${(error as Error).message}\n` +
-            `(the node's clock ran ${sinceClockMs} ms since the machine's last moved; replica.lag.time.max.ms is ${replicaLagMsMax} ms)`,
-        );
       }
+      if (actual.status === "active") await this.removeTopic(topic);
+    } finally {
+      for (const close of this.pipelines.splice(0)) close();
     }
-    if (actual.status === "active") await this.deleteTopic(topic);
   }
 
-  private async stimulate(
+  /** One wire step: its stimulus, the machine's events alongside, then what the node must show. */
+  private async take(
     topic: string,
     before: Snapshot,
-    event: Event,
+    step: WireStep<Event>,
+    produces: Map<number, ProduceInFlight>,
+  ): Promise<Snapshot> {
+    const effects: Effect[] = [];
+    const taken: Array<{ from: Snapshot; event: Event; to: Snapshot }> = [];
+    let after = before;
+    for (const event of step.events) {
+      const [next, actions] = transition(machine, after, event);
+      taken.push({ from: after, event, to: next });
+      effects.push(...actions);
+      after = next;
+    }
+    const event = step.events[0]!;
+    switch (stimulusOf(step)) {
+      case "followerFetch":
+        await this.followerFetch(topic, before, event as Extract<Event, { type: "replica.fetched" }>);
+        break;
+      case "wait":
+        // A shrink the tick proposes is awaited at the controller below. Without one there is
+        // nothing to see: let the node's own checks (every half lag time) pass the lag all the same.
+        if (!effects.some((effect) => effect.type === "sendAlterPartition")) {
+          await sleep(1.5 * replicaLagMsMax + 100);
+        }
+        break;
+      case "produce":
+        await this.produce(topic, event as Extract<Event, { type: "produce.requested" }>, effects, produces);
+        break;
+      case "waitingListFill":
+        await this.fillWaitingList(topic, step.events, after, produces);
+        break;
+      case "topicRemoval":
+        await this.removeTopic(topic);
+        break;
+      case "commit":
+        this.proposals.commit(topic, before);
+        break;
+      case "refusalNotApplied":
+        this.proposals.refuseAsNotApplied(before);
+        break;
+      case "refusalStale":
+        await this.proposals.refuseAsStale(topic, before);
+        break;
+      case "refusalUnexpected":
+        this.proposals.refuseUnexpectedly();
+        break;
+    }
+    await this.proposals.expectSent(topic, effects);
+    await this.expectProduceAnswers(produces, effects, after);
+    await this.settle(topic, after);
+    // Covered once the node has shown it took them.
+    for (const { from, event: each, to } of taken)
+      this.coverage.record(from, { steps: [{ event: each, state: to }] });
+    return after;
+  }
+
+  // ---- Stimuli --------------------------------------------------------------------------------
+
+  private async followerFetch(
+    topic: string,
+    before: Snapshot,
+    event: Extract<Event, { type: "replica.fetched" }>,
+  ): Promise<void> {
+    const answer = await this.follower(event.replicaId).fetch(topic, {
+      leaderEpoch,
+      fetchOffset: event.fetchOffset,
+      // Every record is of epoch 0; a follower with none names no epoch.
+      lastFetchedEpoch: event.fetchOffset === 0 ? -1 : leaderEpoch,
+    });
+    // The leader answers with its high watermark as it was when the fetch arrived.
+    expect(answer, "the follower's Fetch answer").toEqual({
+      errorCode: ErrorCode.NONE,
+      highWatermark: BigInt(before.context.highWatermark),
+    });
+  }
+
+  private async produce(
+    topic: string,
+    event: Extract<Event, { type: "produce.requested" }>,
     effects: Effect[],
     produces: Map<number, ProduceInFlight>,
   ): Promise<void> {
-    switch (event.type) {
-      case "replica.fetched": {
-        const answer = await this.fake(event.replicaId).fetchAsFollower(topic, {
-          leaderEpoch,
-          fetchOffset: event.fetchOffset,
-          // Every record is of epoch 0; a follower with none names no epoch.
-          lastFetchedEpoch: event.fetchOffset === 0 ? -1 : leaderEpoch,
-        });
-        // The leader answers with its high watermark as it was when the fetch arrived.
-        expect(answer, "the follower's Fetch answer").toEqual({
-          errorCode: ErrorCode.NONE,
-          highWatermark: BigInt(before.context.highWatermark),
-        });
-        return;
-      }
-      case "clock.ticked": {
-        const [next] = transition(isrMachine, before, event);
-        // A shrink shows in Metadata once it commits, which the step's settle waits for. Without
-        // one there is nothing to see: let the node's own ticks pass the lag time all the same.
-        if (next.status === "active" && next.context.pendingIsrChange === null) {
-          await new Promise((resolve) => setTimeout(resolve, 1.5 * replicaLagMsMax + 100));
-        }
-        return;
-      }
-      case "produce.requested": {
-        const inFlight = this.produce(topic, event.acks);
-        produces.set(event.requestId, inFlight);
-        if (!effects.some((effect) => effect.type === "appendBatch")) return;
-        if (event.acks === -1) {
-          // Answered once the high watermark passes it; the next stimulus waits for its append.
-          await settleTo("the produce appended", event.lastOffset + 1, () =>
-            logEndOffsetOf(this.port, topic, leaderEpoch),
-          );
-        } else {
-          // acks=1 is answered once the append is durable, which is the machine's leader.appended.
-          expect(
-            await within(inFlight.answer, "the acks=1 produce's answer"),
-            "the acks=1 produce's answer",
-          ).toBe(ErrorCode.NONE);
-        }
-        return;
-      }
-      case "leader.resigned":
-        expect(await this.deleteTopic(topic), "DeleteTopics answer").toBe(ErrorCode.NONE);
-        return;
-      case "leader.appended":
-      case "isr.committed":
-      case "isr.rejected":
-        // The node's own doing: the produce's append, and the controller's answer to its proposal.
-        return;
-      default:
-        throw new Error(`${(event as Event).type} has no stimulus over the wire`);
+    const inFlight = produceAlone(this.node.port, topic, event.acks);
+    produces.set(event.requestId, inFlight);
+    if (!effects.some((effect) => effect.type === "appendBatch")) return;
+    if (event.acks === -1) {
+      // Answered once the high watermark passes it; the next stimulus waits for its append.
+      await settleTo("the produce appended", event.lastOffset + 1, () =>
+        logEndOffsetOf(this.node.port, topic, leaderEpoch),
+      );
+    } else {
+      // acks=1 is answered once the append is durable, which is the machine's leader.appended.
+      expect(
+        await within(inFlight.answer, "the acks=1 produce's answer"),
+        "the acks=1 produce's answer",
+      ).toBe(ErrorCode.NONE);
     }
   }
 
+  /**
+   * All the produces the waiting list holds, pipelined on a few connections
+   * so they wait at once; once the node has appended every one, the last on
+   * a connection of its own, which the full list refuses before the append.
+   */
+  private async fillWaitingList(
+    topic: string,
+    events: readonly Event[],
+    after: Snapshot,
+    produces: Map<number, ProduceInFlight>,
+  ): Promise<void> {
+    const requested = events.filter(
+      (event): event is Extract<Event, { type: "produce.requested" }> => event.type === "produce.requested",
+    );
+    const waiting = requested.slice(0, -1);
+    const last = requested.at(-1)!;
+    const pipelined = await producePipelined(
+      this.node.port,
+      topic,
+      waiting.length,
+      defaultBrokerConfig.inFlightRequestsPerConnectionMax,
+    );
+    this.pipelines.push(pipelined.close);
+    // Which request the node takes first is its own: the machine's request ids stand for them in any order.
+    for (const [index, event] of waiting.entries()) produces.set(event.requestId, pipelined.produces[index]!);
+    await settleTo("every waiting produce appended", after.context.leaderEndOffset, () =>
+      logEndOffsetOf(this.node.port, topic, leaderEpoch),
+    );
+    produces.set(last.requestId, produceAlone(this.node.port, topic, last.acks));
+  }
+
+  /** The controller removes the topic; a change still held is then refused, as for a topic it no longer has. */
+  private async removeTopic(topic: string): Promise<void> {
+    this.controller.removeTopic(topic);
+    await settleTo(
+      `${topic} removed`,
+      ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+      async () => (await topicView(this.node.port, topic)).topicErrorCode,
+    );
+    this.proposals.refuseForRemovedTopic();
+  }
+
+  /** Creates the topic while follower 3 is fenced and 2 live, so the leader starts with ISR [1, 2]. */
+  private async createTopic(topic: string, initial: Snapshot): Promise<void> {
+    for (const follower of followers) {
+      this.controller.setLive(follower, initial.context.isr.includes(follower));
+    }
+    this.controller.createTopic(
+      topic,
+      { replicas: initial.context.replicas, isr: initial.context.isr, leader: leaderId },
+      new Map([["min.insync.replicas", String(initial.context.minInsyncReplicas)]]),
+    );
+    await this.settle(topic, initial);
+  }
+
+  // ---- Checks ---------------------------------------------------------------------------------
+
   /** Each produce the machine answered in this step has that answer; every one it still holds has none. */
-  private async checkProduceAnswers(
+  private async expectProduceAnswers(
     produces: ReadonlyMap<number, ProduceInFlight>,
-    answers: ReadonlyMap<number, number>,
+    effects: Effect[],
     after: Snapshot,
   ): Promise<void> {
-    for (const [requestId, errorCode] of answers) {
+    for (const [requestId, errorCode] of produceAnswers(effects)) {
       const inFlight = produces.get(requestId);
       if (inFlight === undefined) throw new Error(`the machine answered produce ${requestId}, never sent`);
       expect(
@@ -176,9 +262,14 @@ export class IsrRunner {
     }
   }
 
-  /** Waits until the node shows the machine's ISR, high watermark and log end, and the fakes' liveness. */
+  /**
+   * Waits until the node shows the machine's ISR, high watermark and log
+   * end, and the controller's brokers; then the controller must hold exactly
+   * the AlterPartition of the machine's pending change, and nothing it was
+   * sent may have been a problem.
+   */
   private async settle(topic: string, snapshot: Snapshot): Promise<void> {
-    const liveBrokers = [leaderId, ...followers.filter((follower) => !this.fenced.has(follower))];
+    const liveBrokers = this.controller.liveBrokers();
     const expected: LeaderView =
       snapshot.status === "active"
         ? {
@@ -191,7 +282,9 @@ export class IsrRunner {
                 leaderEpoch,
                 replicas: snapshot.context.replicas,
                 isr: snapshot.context.isr,
-                offlineReplicas: followers.filter((follower) => this.fenced.has(follower)),
+                offlineReplicas: snapshot.context.replicas.filter(
+                  (replica) => !liveBrokers.includes(replica),
+                ),
               },
             },
             highWatermark: snapshot.context.highWatermark,
@@ -203,122 +296,22 @@ export class IsrRunner {
             logEndOffset: null,
           };
     await settleTo(`${topic} on its leader`, expected, async () => {
-      const metadata = await topicView(this.port, topic);
+      const metadata = await topicView(this.node.port, topic);
       if (metadata.partition === null) return { metadata, highWatermark: null, logEndOffset: null };
       return {
         metadata,
-        highWatermark: await highWatermarkOf(this.port, topic, leaderEpoch),
-        logEndOffset: await logEndOffsetOf(this.port, topic, leaderEpoch),
+        highWatermark: await highWatermarkOf(this.node.port, topic, leaderEpoch),
+        logEndOffset: await logEndOffsetOf(this.node.port, topic, leaderEpoch),
       };
     });
-    for (const fake of this.fakes.values()) fake.assertHealthy();
+    this.proposals.expectHeld(snapshot);
+    this.controller.assertHealthy();
   }
 
-  private fake(brokerId: number): FakeBroker {
-    const fake = this.fakes.get(brokerId);
-    if (fake === undefined) throw new Error(`no fake broker ${brokerId}`);
-    return fake;
-  }
-
-  /** Starts or stops a follower's metadata fetches, and waits until the controller has (un)fenced it. */
-  private async setLive(topic: string, snapshot: Snapshot, brokerId: number, live: boolean): Promise<void> {
-    if (live === !this.fenced.has(brokerId)) return;
-    if (live) {
-      await this.fake(brokerId).followMetadata();
-      this.fenced.delete(brokerId);
-    } else {
-      this.fake(brokerId).stopFollowingMetadata();
-      this.fenced.add(brokerId);
-    }
-    // A follower outside the ISR: the controller's fence or unfence changes nothing of the partition.
-    await this.settle(topic, snapshot);
-  }
-
-  /**
-   * Creates the topic with replicas [1, 2, 3] while follower 3 is fenced, so
-   * the new leader starts with ISR [1, 2] as the machine's input says.
-   */
-  private async createTopic(topic: string, initial: Snapshot): Promise<void> {
-    for (const follower of followers) {
-      const live = initial.context.isr.includes(follower);
-      if (live === !this.fenced.has(follower)) continue;
-      if (live) {
-        await this.fake(follower).followMetadata();
-        this.fenced.delete(follower);
-      } else {
-        this.fake(follower).stopFollowingMetadata();
-        this.fenced.add(follower);
-      }
-    }
-    const expectedLive = [leaderId, ...followers.filter((follower) => !this.fenced.has(follower))];
-    await settleTo(
-      "the followers' liveness before creation",
-      expectedLive,
-      async () => (await topicView(this.port, topic)).liveBrokers,
-    );
-    const response = await requestOnce(this.port, createTopicsApi, createTopicsVersion, {
-      topics: [
-        {
-          name: topic,
-          numPartitions: -1,
-          replicationFactor: -1,
-          assignments: [{ partitionIndex: 0, brokerIds: initial.context.replicas }],
-          configs: [{ name: "min.insync.replicas", value: String(initial.context.minInsyncReplicas) }],
-        },
-      ],
-      timeoutMs: settleMs,
-      validateOnly: false,
-    });
-    expect(
-      response.topics.map((answer) => answer.errorCode),
-      `CreateTopics ${topic}`,
-    ).toEqual([ErrorCode.NONE]);
-    await this.settle(topic, initial);
-  }
-
-  private async deleteTopic(topic: string): Promise<number> {
-    const response = await requestOnce(this.port, deleteTopicsApi, deleteTopicsVersion, {
-      topics: [{ name: topic, topicId: zeroUuid }],
-      timeoutMs: settleMs,
-    });
-    if (response.responses.length !== 1 || response.responses[0]!.name !== topic) {
-      throw new Error(`DeleteTopics for ${topic} answered ${response.responses.length} topics`);
-    }
-    return response.responses[0]!.errorCode;
-  }
-
-  /** A one-record produce on a connection of its own, so that a waiting acks=all holds no other request. */
-  private produce(topic: string, acks: number): ProduceInFlight {
-    const inFlight: ProduceInFlight = { answer: Promise.resolve(-1), answeredWith: null };
-    inFlight.answer = (async () => {
-      const connection = await RequestConnection.open(this.port);
-      try {
-        const response = await connection.send(produceApi, produceVersion, {
-          transactionalId: null,
-          acks,
-          timeoutMs: produceTimeoutMs,
-          topicData: [
-            {
-              name: topic,
-              partitionData: [
-                { index: 0, records: encodeRecordBatch([{ value: Buffer.from(`acks=${acks}`) }]) },
-              ],
-            },
-          ],
-        });
-        const answers = response.responses.flatMap((answer) => answer.partitionResponses);
-        if (answers.length !== 1 || answers[0]!.index !== 0) {
-          throw new Error(`Produce to ${topic}-0 answered ${answers.length} partitions`);
-        }
-        inFlight.answeredWith = answers[0]!.errorCode;
-        return answers[0]!.errorCode;
-      } finally {
-        connection.close();
-      }
-    })();
-    // Checked where the machine says it is answered; a failure before that must not go unhandled meanwhile.
-    inFlight.answer.catch(() => undefined);
-    return inFlight;
+  private follower(replicaId: number): PlayedFollower {
+    const follower = this.followers.get(replicaId);
+    if (follower === undefined) throw new Error(`no played follower ${replicaId}`);
+    return follower;
   }
 }
 
@@ -332,6 +325,20 @@ function produceAnswers(effects: Effect[]): Array<[number, number]> {
   });
 }
 
+/** A step for a message: its events, or for one of thousands their count and the first. */
+function describeStep(step: WireStep<Event>): string {
+  const events = step.events;
+  if (events.length > 3) return `${events.length} events from ${JSON.stringify(events[0])}`;
+  return events.map((event) => JSON.stringify(event)).join(" then ");
+}
+
+/** The machine's context for a message, with a long waiting list counted rather than listed. */
+function describeContext(snapshot: Snapshot): string {
+  const { waitingProduces, ...context } = snapshot.context;
+  const waiting = waitingProduces.length > 10 ? `${waitingProduces.length} produces` : waitingProduces;
+  return JSON.stringify({ ...context, waitingProduces: waiting });
+}
+
 /** The promise's value, or a failure naming `what` once the settle time has passed without one. */
 async function within<Value>(promise: Promise<Value>, what: string): Promise<Value> {
   let timer: NodeJS.Timeout | undefined;
@@ -343,4 +350,8 @@ async function within<Value>(promise: Promise<Value>, what: string): Promise<Val
   } finally {
     clearTimeout(timer);
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

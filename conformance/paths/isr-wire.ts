@@ -1,33 +1,64 @@
 /**
  * The ISR machine's generated events as stimuli a test can give a real
  * partition leader over the wire: node 1 leads partition 0 of a topic with
- * replicas [1, 2, 3], and the test plays followers 2 and 3 (fake-broker.ts).
+ * replicas [1, 2, 3]; the test plays followers 2 and 3 (played-followers.ts)
+ * and the controller (played-controller.ts), the only voter of the metadata
+ * quorum, which node 1 observes as a broker.
  *
- * The leader starts as the node makes it when the topic is created while
+ * The leader starts as a controller makes it when it creates the topic while
  * broker 3 is fenced: leader epoch 0, ISR [1, 2], an empty log, follower 3
  * never fetched. (The machine test's input, a leader elected after a failover
- * with a log the high watermark has not reached, cannot be made here: node 1
- * is the controller and always live, so it leads from epoch 0 at offset 0.)
+ * with a log the high watermark has not reached, is not made here: every path
+ * starts from a new topic, whose log is empty.)
  *
  * Stimuli: replica.fetched is that follower's Fetch with its replica id at the
  * offset; produce.requested is a one-record Produce with its acks, and the
  * append it causes is the leader.appended after it; clock.ticked is real
- * waiting past --replica-lag-time-max-ms; leader.resigned is DeleteTopics.
- * The leader's AlterPartition goes to the controller, node 1 itself, which
- * answers at once, so a proposal's answer is part of the step that caused
- * it: isr.committed, or isr.rejected with INELIGIBLE_REPLICA when the
- * follower joining is fenced (the test stops its metadata fetches first).
+ * waiting past --replica-lag-time-max-ms; leader.resigned is the controller
+ * removing the topic. The leader's AlterPartition waits at the controller
+ * until a step of its own answers it, so a path may do anything while a
+ * change is pending:
+ * - isr.committed: the controller commits the proposed ISR (a
+ *   PartitionChangeRecord, after unfencing any member it had fenced: a real
+ *   controller would have once the broker caught up) and answers with it;
+ * - isr.rejected, a change not applied (INELIGIBLE_REPLICA): for an
+ *   expansion, the controller has fenced the joining follower; for a shrink,
+ *   a follower it keeps has just registered again (a restart: a new
+ *   incarnation, fenced until it catches up), and the controller decides
+ *   before it takes that follower out of the ISR. (Chronik's controller does
+ *   that in a decision of its own after the registration, its liveness
+ *   check; that ISR change is the controller's own, which the generator has
+ *   no event for, so the path goes on without it.) A shrink that keeps no
+ *   follower names only the leader, and a controller that found the leader
+ *   ineligible would have moved the leadership first: no step;
+ * - isr.rejected, a stale proposal: the controller commits the change, but
+ *   its answer is lost (the connection closes); the leader sends it again,
+ *   and the controller finds the retry's partition epoch stale
+ *   (INVALID_UPDATE_VERSION); the record then reaches the leader, which is
+ *   the isr.committed after it. (The generator names FENCED_LEADER_EPOCH for
+ *   this branch; a newer leader epoch would end this leader, so the wire
+ *   takes the other error the machine treats alike.)
+ * - isr.rejected, an error the machine does not expect: the controller
+ *   answers UNKNOWN_SERVER_ERROR, as for a decision that failed. (The
+ *   generator names REQUEST_TIMED_OUT, which the runtime resends itself
+ *   without telling the machine, as it does NOT_CONTROLLER.)
+ * And one stimulus of many events: 10,000 acks=all produces that all wait,
+ * then one more, which the full waiting list refuses (waitingListFill).
  */
 import { type SnapshotFrom, transition } from "xstate";
+import { ErrorCode } from "../../impl/protocol/error-codes.ts";
 import {
+  alterPartitionErrorsThatAwaitMetadata,
+  alterPartitionErrorsThatRevert,
   type Event,
   type Input,
-  IsrErrorCode,
+  isrAtLeastMinInsync,
   isrMachine,
   outOfSyncIsrFollowers,
+  UNKNOWN_OFFSET,
 } from "../../machines/isr.ts";
 import { boundedEvents } from "../../machines/testing/isr-paths.ts";
-import type { WireStep } from "./wire-steps.ts";
+import { takeStep, type WireStep } from "./wire-steps.ts";
 
 type Snapshot = SnapshotFrom<typeof isrMachine>;
 export type IsrWireStep = WireStep<Event>;
@@ -35,15 +66,21 @@ export type IsrWireStep = WireStep<Event>;
 /**
  * --replica-lag-time-max-ms of the node. The machine's clock stands still
  * between its ticks while the node's runs, so every step between two ticks
- * (a fence among them, which waits out the controller's reconnect grace) must
- * land within it, even on a loaded machine: not small.
+ * must land within it, even on a loaded machine.
  */
-export const replicaLagMsMax = 5_000;
+export const replicaLagMsMax = 3_000;
 /** The node's bound on waiting acks=all produces per partition (impl/broker/replica-manager.ts). */
 const waitingProducesPerPartitionMax = 10_000;
 
 export const leaderId = 1;
 export const followers = [2, 3];
+/** The controller's node id: a controller-only node, as KRaft's dedicated controllers are. */
+export const controllerId = 0;
+
+/** The error the controller answers for a proposal whose partition epoch is older than its own. */
+export const staleProposalError = ErrorCode.INVALID_UPDATE_VERSION;
+/** An error no branch of the machine names, which the runtime passes on to it. */
+export const unexpectedError = ErrorCode.UNKNOWN_SERVER_ERROR;
 
 export const isrInput: Input = {
   leaderId,
@@ -67,139 +104,191 @@ export const generateIsrEvents = boundedEvents({
   produces: true,
 });
 
-/** Estimated seconds: a tick waits past the lag time, a fence out the controller's reconnect grace. */
-const tickSeconds = (1.5 * replicaLagMsMax) / 1000;
-const fenceSeconds = 1;
-const unfenceSeconds = 0.5;
-const requestSeconds = 0.05;
+/** What the test does for a wire step. */
+export type IsrStimulus =
+  | "followerFetch"
+  | "wait"
+  | "produce"
+  | "waitingListFill"
+  | "topicRemoval"
+  | "commit"
+  | "refusalNotApplied"
+  | "refusalStale"
+  | "refusalUnexpected";
+
+/** Estimated seconds of each stimulus: a tick waits past the lag time; the fill sends 10,001 produces. */
+const stimulusSeconds: Record<IsrStimulus, number> = {
+  followerFetch: 0.05,
+  wait: (1.5 * replicaLagMsMax) / 1000,
+  produce: 0.05,
+  waitingListFill: 10,
+  topicRemoval: 0.1,
+  commit: 0.1,
+  refusalNotApplied: 0.1,
+  refusalStale: 0.3,
+  refusalUnexpected: 0.1,
+};
+
+export function stimulusOf(step: IsrWireStep): IsrStimulus {
+  const first = step.events[0]!;
+  switch (first.type) {
+    case "replica.fetched":
+      return "followerFetch";
+    case "clock.ticked":
+      return "wait";
+    case "produce.requested":
+      return step.events.length > 2 ? "waitingListFill" : "produce";
+    case "leader.resigned":
+      return "topicRemoval";
+    case "isr.committed":
+      return "commit";
+    case "isr.rejected":
+      if (alterPartitionErrorsThatRevert.includes(first.errorCode)) return "refusalNotApplied";
+      if (alterPartitionErrorsThatAwaitMetadata.includes(first.errorCode)) return "refusalStale";
+      return "refusalUnexpected";
+    case "leader.appended":
+      throw new Error("leader.appended follows a produce; it is no stimulus of its own");
+  }
+}
+
+export function isrStepCost(step: IsrWireStep): number {
+  return stimulusSeconds[stimulusOf(step)];
+}
 
 function generated<Type extends Event["type"]>(
   snapshot: Snapshot,
   type: Type,
-  matches: (event: Extract<Event, { type: Type }>) => boolean = () => true,
 ): Extract<Event, { type: Type }> {
   const event = generateIsrEvents(snapshot).find(
-    (candidate): candidate is Extract<Event, { type: Type }> =>
-      candidate.type === type && matches(candidate as Extract<Event, { type: Type }>),
+    (candidate): candidate is Extract<Event, { type: Type }> => candidate.type === type,
   );
   if (event === undefined)
-    throw new Error(`the generator offers no such ${type} in ${JSON.stringify(snapshot.value)}`);
+    throw new Error(`the generator offers no ${type} in ${JSON.stringify(snapshot.value)}`);
   return event;
+}
+
+/** The request id of the fill's index-th produce: apart from the generator's (100 + offset, 200 + offset). */
+export function fillRequestId(index: number): number {
+  return 1_000_000 + index;
 }
 
 /** The steps one generated event becomes over the wire (none when it has no stimulus of its own). */
 function stepsOf(snapshot: Snapshot, event: Event): IsrWireStep[] {
-  const [next, actions] = transition(isrMachine, snapshot, event);
-  const pending = next.status === "active" ? next.context.pendingIsrChange : null;
+  const pending = snapshot.status === "active" ? snapshot.context.pendingIsrChange : null;
   switch (event.type) {
     case "replica.fetched":
-      if (pending === null) return [{ type: "wire.step", events: [event] }];
-      // The expansion goes to the controller at once: committed if the follower is live, refused if fenced.
-      return [
-        { type: "wire.step", events: [event, generated(next, "isr.committed")] },
-        {
-          type: "wire.step",
-          events: [
-            event,
-            generated(
-              next,
-              "isr.rejected",
-              (refusal) => refusal.errorCode === IsrErrorCode.INELIGIBLE_REPLICA,
-            ),
-          ],
-        },
-      ];
     case "clock.ticked":
-      // A shrink leaves only live members, so the controller always commits it.
-      return [
-        { type: "wire.step", events: pending === null ? [event] : [event, generated(next, "isr.committed")] },
-      ];
+    case "leader.resigned":
+      return [{ type: "wire.step", events: [event] }];
     case "produce.requested": {
+      const [next, actions] = transition(isrMachine, snapshot, event);
       const appended = actions.some((action) => action.type === "appendBatch");
       return [
         { type: "wire.step", events: appended ? [event, generated(next, "leader.appended")] : [event] },
       ];
     }
-    case "leader.resigned":
+    case "isr.committed":
       return [{ type: "wire.step", events: [event] }];
-    default:
-      // leader.appended only follows a produce; isr.committed and isr.rejected only answer a proposal.
+    case "isr.rejected": {
+      if (pending === null) return [];
+      if (alterPartitionErrorsThatRevert.includes(event.errorCode)) {
+        const keepsFollower = pending.isr.some((replicaId) => replicaId !== leaderId);
+        return pending.kind === "expand" || keepsFollower ? [{ type: "wire.step", events: [event] }] : [];
+      }
+      if (alterPartitionErrorsThatAwaitMetadata.includes(event.errorCode)) {
+        const stale: Event = { type: "isr.rejected", errorCode: staleProposalError };
+        const [next] = transition(isrMachine, snapshot, stale);
+        return [{ type: "wire.step", events: [stale, generated(next, "isr.committed")] }];
+      }
+      return [{ type: "wire.step", events: [{ type: "isr.rejected", errorCode: unexpectedError }] }];
+    }
+    case "leader.appended":
+      // Only after a produce: the append it causes.
       return [];
   }
 }
 
 /**
- * The wire steps from a state the leader rests in (no AlterPartition in
- * flight). A step may not leave an ISR follower out of sync at the machine's
- * clock: the generator's clock ticks once, but the node's keeps ticking and
- * would remove it at once.
+ * Whether the waiting-list fill is explored from this state: one with a
+ * shrink pending (the controller holds it, so the node's own clock changes
+ * nothing however long the fill takes), the ISR still at min.insync.replicas
+ * (acks=all appends and waits), nothing waiting yet, one record in the log,
+ * and no follower ever fetched (so the high watermark waits for follower 2).
+ * The fill's model state holds 10,000 waiting produces; exploring it from
+ * more than this one state would only cost the plan time.
+ */
+function offersWaitingListFill(snapshot: Snapshot): boolean {
+  const context = snapshot.context;
+  return (
+    context.pendingIsrChange?.kind === "shrink" &&
+    isrAtLeastMinInsync(context) &&
+    context.waitingProduces.length === 0 &&
+    context.leaderEndOffset === 1 &&
+    context.followers.every((follower) => follower.lastFetchLeaderEndOffset === UNKNOWN_OFFSET)
+  );
+}
+
+/**
+ * As many acks=all produces as the waiting list holds, all appended, then
+ * one more. Their appends reach the machine as one leader.appended, the log
+ * end after the last: while follower 2 holds the high watermark, where the
+ * appends fall among the produces changes nothing the machine decides, and
+ * every event of this step costs the plan time.
+ */
+function waitingListFill(snapshot: Snapshot): IsrWireStep {
+  const { leaderEndOffset, waitingProducesMax } = snapshot.context;
+  const events: Event[] = [];
+  for (let index = 0; index < waitingProducesMax; index++) {
+    const lastOffset = leaderEndOffset + index;
+    events.push({ type: "produce.requested", requestId: fillRequestId(index), acks: -1, lastOffset });
+  }
+  const endOffset = leaderEndOffset + waitingProducesMax;
+  events.push({ type: "leader.appended", endOffset });
+  events.push({
+    type: "produce.requested",
+    requestId: fillRequestId(waitingProducesMax),
+    acks: -1,
+    lastOffset: endOffset,
+  });
+  return { type: "wire.step", events };
+}
+
+/**
+ * The wire steps from a state the leader rests in: with no change pending,
+ * no AlterPartition anywhere; with one pending, that AlterPartition held at
+ * the controller. A step may not leave an ISR follower out of sync at the
+ * machine's clock with no change pending (the generator's clock ticks once,
+ * but the node's keeps ticking and would propose removing it), nor take two
+ * followers out at one tick (the node's checks find each as its own lag runs
+ * out, in an order the abstract clock does not give). From a full waiting
+ * list only the leader's end is explored.
  */
 export function isrWireSteps(snapshot: Snapshot): IsrWireStep[] {
   if (snapshot.status !== "active") return [];
-  return generateIsrEvents(snapshot)
+  const context = snapshot.context;
+  if (context.waitingProduces.length >= context.waitingProducesMax) {
+    return [{ type: "wire.step", events: [{ type: "leader.resigned" }] }];
+  }
+  const steps = generateIsrEvents(snapshot)
     .flatMap((event) => stepsOf(snapshot, event))
     .filter((step) => {
-      const after = step.events.reduce(
-        (state: Snapshot, event) => transition(isrMachine, state, event)[0],
-        snapshot,
-      );
-      return (
-        after.status !== "active" || outOfSyncIsrFollowers(after.context, after.context.nowMs).length === 0
-      );
+      const after = takeStep(isrMachine, snapshot, step);
+      if (after.status !== "active") return true;
+      const pending = after.context.pendingIsrChange;
+      if (pending === null) return outOfSyncIsrFollowers(after.context, after.context.nowMs).length === 0;
+      const proposedNow = context.pendingIsrChange === null;
+      return !proposedNow || pending.kind === "expand" || context.isr.length - pending.isr.length === 1;
     });
-}
-
-/** The follower a step's proposal adds, and whether the controller must find it live (commit) or fenced (refusal). */
-export function joiningFollowerOf(step: IsrWireStep): { replicaId: number; live: boolean } | null {
-  const [first, answer] = step.events;
-  if (first?.type !== "replica.fetched" || answer === undefined) return null;
-  return { replicaId: first.replicaId, live: answer.type === "isr.committed" };
-}
-
-export function isrStepCost(step: IsrWireStep): number {
-  const first = step.events[0]!;
-  if (first.type === "clock.ticked") return tickSeconds;
-  const joining = joiningFollowerOf(step);
-  if (joining !== null) {
-    // Follower 3 starts fenced and follower 2 live: the usual liveness change each answer needs.
-    if (joining.live) return requestSeconds + (joining.replicaId === 3 ? unfenceSeconds : 0);
-    return requestSeconds + fenceSeconds;
-  }
-  return requestSeconds;
+  // The fill leaves the shrink pending, so the filter has nothing to say about it.
+  return offersWaitingListFill(snapshot) ? [...steps, waitingListFill(snapshot)] : steps;
 }
 
 /**
  * Why a transition of the machine cannot be taken over the wire against this
  * node, or null when it can. The suite asserts that exactly the transitions
- * with a reason here are the ones it did not take.
+ * with a reason here are the ones it did not take: with the test playing the
+ * controller, every transition is taken, so none has one.
  */
-export function whyUnreachableOverTheWire(transitionKey: string): string | null {
-  if (transitionKey === "isr.Leading --produce.requested#1") {
-    return (
-      "the waiting list holds 10,000 acks=all produces per partition, a constant no flag lowers; " +
-      "the bounded model's offsets stop at 2, and 10,001 concurrent produces are no path"
-    );
-  }
-  if (transitionKey === "isr.Leading.PendingShrink --isr.rejected#0") {
-    return (
-      "a shrink keeps only ISR members: the leader, always live, and followers the controller would have " +
-      "taken out of the ISR when it fenced them; the leader names no member epochs (KIP-903) that could be " +
-      "stale, and the controller never answers OPERATION_NOT_ATTEMPTED"
-    );
-  }
-  if (/^isr\.Leading\.Pending(Expand|Shrink) --isr\.rejected#1$/.test(transitionKey)) {
-    return (
-      "needs the controller to find the leader's own proposal stale (FENCED_LEADER_EPOCH, " +
-      "INVALID_UPDATE_VERSION, UNKNOWN_TOPIC_ID, ...): node 1 never loses its leadership, and only a change " +
-      "ordered between the proposal and its decision could make it stale, while the proposal reaches the " +
-      "controller, in the same process, at once: no stimulus can be placed there, only raced"
-    );
-  }
-  if (/^isr\.Leading\.Pending(Expand|Shrink) --isr\.rejected#2$/.test(transitionKey)) {
-    return (
-      "needs an error the runtime passes on to the machine: it retries NOT_CONTROLLER and REQUEST_TIMED_OUT " +
-      "itself (partition-leader.ts), and the controller in the same process answers no other unexpected one"
-    );
-  }
+export function whyUnreachableOverTheWire(_transitionKey: string): string | null {
   return null;
 }

@@ -1,17 +1,21 @@
 /**
  * The ISR machine's generated events (the generator of
  * machines/isr.paths.test.ts) driven against one real partition leader:
- * node 1 leads, and the test plays followers 2 and 3 (isr-wire.ts says why
- * and how). After every wire step the node's answers, high watermark, log end
- * and ISR must be what the machine's state and effects say.
+ * node 1 leads, and the test plays followers 2 and 3 and the controller, the
+ * one voter of the metadata quorum, which node 1 observes as a broker
+ * (isr-wire.ts says why and how). After every wire step the node's answers,
+ * high watermark, log end, ISR and AlterPartition requests must be what the
+ * machine's state and effects say.
  */
 import { afterAll, beforeAll, describe, it } from "vitest";
+import { formatVoters } from "../../impl/cluster/voters.ts";
 import { isrMachine as machine } from "../../machines/isr.ts";
 import { serializeSnapshot } from "../../machines/testing/isr-paths.ts";
+import { type BrokerProcess, makeDataDir, removeDataDir, startBroker } from "../support/broker-process.ts";
 import { runCoveringSuite } from "./covering-suite.ts";
-import { type NodeWithFakes, startNodeWithFakes } from "./fake-brokers.ts";
 import { IsrRunner } from "./isr-runner.ts";
 import {
+  controllerId,
   followers,
   isrInput,
   isrStepCost,
@@ -20,32 +24,49 @@ import {
   replicaLagMsMax,
   whyUnreachableOverTheWire,
 } from "./isr-wire.ts";
+import { PlayedController } from "./played-controller.ts";
+import { PlayedFollower } from "./played-followers.ts";
 
-/** Short enough that a follower whose metadata fetches stall is fenced soon; the fakes fetch every 100 ms or sooner. */
-const brokerSessionTimeoutMs = 3_000;
 const suiteTimeoutMs = 600_000;
 
 describe("ISR paths against a real partition leader", () => {
-  let cluster: NodeWithFakes;
+  let controller: PlayedController;
+  let node: BrokerProcess | undefined;
+  let dataDir: string | undefined;
+  const playedFollowers = new Map<number, PlayedFollower>();
   beforeAll(async () => {
-    cluster = await startNodeWithFakes({
+    controller = await PlayedController.start(controllerId);
+    // The followers are registered brokers the controller knows; they talk only to the leader.
+    for (const follower of followers) controller.registerBroker(follower);
+    dataDir = await makeDataDir();
+    node = await startBroker({
+      dataDir,
       args: [
         "--node-id",
         String(leaderId),
+        "--voters",
+        formatVoters(controller.voters),
         "--replica-lag-time-max-ms",
         String(replicaLagMsMax),
-        "--broker-session-timeout-ms",
-        String(brokerSessionTimeoutMs),
+        // Durability is not what these paths check; a sync per produce would only slow the fill.
+        "--fsync",
+        "never",
       ],
-      fakeBrokerIds: followers,
     });
+    for (const follower of followers) {
+      playedFollowers.set(follower, new PlayedFollower(follower, node.port, controller.clusterId));
+    }
   }, 60_000);
   afterAll(async () => {
-    await cluster?.stop();
+    for (const follower of playedFollowers.values()) follower.close();
+    // Killed: its shutdown is not what these paths check, and its data directory goes with it.
+    await node?.kill();
+    await controller?.close();
+    if (dataDir !== undefined) await removeDataDir(dataDir);
   });
 
   it(
-    "takes every transition a wire step can take, and the leader agrees at every step",
+    "takes every transition, and the leader agrees at every step",
     async () => {
       await runCoveringSuite({
         name: "isr against a node",
@@ -54,7 +75,7 @@ describe("ISR paths against a real partition leader", () => {
         steps: isrWireSteps,
         serialize: serializeSnapshot,
         cost: isrStepCost,
-        runnerFor: (coverage) => new IsrRunner(cluster.node.port, cluster.fakes, coverage),
+        runnerFor: (coverage) => new IsrRunner(node!, controller, playedFollowers, coverage),
         labelOf: (index) => `isr-path-${index}`,
         whyUnreachableOverTheWire,
       });

@@ -106,6 +106,10 @@ export class NodeUnderTest {
         String(timeouts.electionBackoffMaxMs),
         "--controller-quorum-request-timeout-ms",
         String(timeouts.requestTimeoutMs),
+        // SIGTERM is the quorum machine's node.shutdownRequested: a controlled shutdown first would
+        // append the broker's own metadata (its fence) before it, a step of another machine.
+        "--controlled-shutdown-enable",
+        "false",
       ],
       { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, CHRONIK_LOG_LEVEL: "info" } },
     );

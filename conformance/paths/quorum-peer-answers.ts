@@ -33,6 +33,9 @@ export function requestEpoch(request: ReceivedRequest): number {
     case "fetch":
       return partitionOf(request.body.topics.map((topic) => ({ partitions: topic.partitions })))
         .currentLeaderEpoch;
+    case "brokerRegistration":
+    case "alterPartition":
+      throw new Error(`${request.kind} is the controller's, not a quorum request: it names no quorum epoch`);
   }
 }
 
@@ -123,6 +126,9 @@ export function answerChangingNothing(request: ReceivedRequest): unknown {
         highWatermark: -1,
         records: Buffer.alloc(0),
       });
+    case "brokerRegistration":
+    case "alterPartition":
+      throw new Error(`${request.kind} is the controller's, not a quorum request`);
   }
 }
 

@@ -2,13 +2,16 @@
  * A peer of the node under test, played by the test: a Kafka listener at the
  * address `--voters` gives that peer. It decodes every request the node sends
  * (with the project's own grammars), keeps the quorum's requests for the test
- * to answer when its path says, and answers the rest at once. The node's peer
- * client takes responses strictly in request order on each connection, so an
- * answer is written only once every earlier request on its connection has
- * been answered: the test must settle those first (answerEarlier).
+ * to answer when its path says, and answers the rest at once. A peer that
+ * plays the controller also keeps the requests only a controller answers
+ * (BrokerRegistration, AlterPartition). The node's peer client takes
+ * responses strictly in request order on each connection, so an answer is
+ * written only once every earlier request on its connection has been
+ * answered: the test must settle those first (answerEarlier).
  */
 import { createServer, type Server, type Socket } from "node:net";
 import { type AnyApi, contextFor, decodeRequest, encodeResponse } from "../../impl/protocol/api.ts";
+import { alterPartitionApi } from "../../impl/protocol/apis/alter-partition.ts";
 import { apiVersionsApi } from "../../impl/protocol/apis/api-versions.ts";
 import { beginQuorumEpochApi } from "../../impl/protocol/apis/begin-quorum-epoch.ts";
 import { brokerRegistrationApi } from "../../impl/protocol/apis/broker-registration.ts";
@@ -35,13 +38,23 @@ export type VoteRequestBody = Infer<typeof voteApi.request>;
 export type LeaderEpochRequestBody = Infer<typeof beginQuorumEpochApi.request>;
 export type EndQuorumEpochRequestBody = Infer<typeof endQuorumEpochApi.request>;
 export type FetchRequestBody = Infer<typeof fetchApi.request>;
+export type BrokerRegistrationRequestBody = Infer<typeof brokerRegistrationApi.request>;
+export type AlterPartitionRequestBody = Infer<typeof alterPartitionApi.request>;
 
-/** The requests the test answers itself, by kind. */
+/** The requests the test answers itself, by kind; the last two only a peer playing the controller keeps. */
 export type HeldRequest =
   | { kind: "vote"; body: VoteRequestBody }
   | { kind: "beginQuorumEpoch"; body: LeaderEpochRequestBody }
   | { kind: "endQuorumEpoch"; body: EndQuorumEpochRequestBody }
-  | { kind: "fetch"; body: FetchRequestBody };
+  | { kind: "fetch"; body: FetchRequestBody }
+  | { kind: "brokerRegistration"; body: BrokerRegistrationRequestBody }
+  | { kind: "alterPartition"; body: AlterPartitionRequestBody };
+
+/**
+ * A voter of the metadata quorum, or the controller: the quorum's leader,
+ * which also decides registrations and ISR changes.
+ */
+export type PeerRole = "voter" | "controller";
 
 /** One request the node sent to this peer, held until the test answers it. */
 export type ReceivedRequest = HeldRequest & {
@@ -66,12 +79,26 @@ interface PeerConnection {
   slots: Slot[];
 }
 
-const heldApis: ReadonlyMap<number, { kind: HeldRequest["kind"]; api: AnyApi }> = new Map([
+type HeldApis = ReadonlyMap<number, { kind: HeldRequest["kind"]; api: AnyApi }>;
+type ImmediateAnswers = ReadonlyMap<number, { api: AnyApi; response: unknown }>;
+
+const quorumApis: HeldApis = new Map([
   [voteApi.key, { kind: "vote", api: voteApi }],
   [beginQuorumEpochApi.key, { kind: "beginQuorumEpoch", api: beginQuorumEpochApi }],
   [endQuorumEpochApi.key, { kind: "endQuorumEpoch", api: endQuorumEpochApi }],
   [fetchApi.key, { kind: "fetch", api: fetchApi }],
 ]);
+
+const controllerApis: HeldApis = new Map([
+  ...quorumApis,
+  [brokerRegistrationApi.key, { kind: "brokerRegistration", api: brokerRegistrationApi }],
+  [alterPartitionApi.key, { kind: "alterPartition", api: alterPartitionApi }],
+]);
+
+const apiVersionsAnswer = {
+  api: apiVersionsApi,
+  response: { errorCode: ErrorCode.NONE, apiKeys: [], throttleTimeMs: 0 },
+};
 
 /**
  * Answered at once: the node asks this peer to register it (or to take a
@@ -79,10 +106,7 @@ const heldApis: ReadonlyMap<number, { kind: HeldRequest["kind"]; api: AnyApi }> 
  * makes it retry until it leads itself, which changes none of the quorum's
  * state. ApiVersions is answered for a client that asks.
  */
-const immediateAnswers: ReadonlyMap<number, { api: AnyApi; response: unknown }> = new Map<
-  number,
-  { api: AnyApi; response: unknown }
->([
+const voterAnswers: ImmediateAnswers = new Map<number, { api: AnyApi; response: unknown }>([
   [
     brokerRegistrationApi.key,
     {
@@ -94,11 +118,11 @@ const immediateAnswers: ReadonlyMap<number, { api: AnyApi; response: unknown }> 
     envelopeApi.key,
     { api: envelopeApi, response: { responseData: null, errorCode: ErrorCode.NOT_CONTROLLER } },
   ],
-  [
-    apiVersionsApi.key,
-    { api: apiVersionsApi, response: { errorCode: ErrorCode.NONE, apiKeys: [], throttleTimeMs: 0 } },
-  ],
+  [apiVersionsApi.key, apiVersionsAnswer],
 ]);
+
+/** The controller keeps registrations and ISR changes for the test; any other request is a finding. */
+const controllerAnswers: ImmediateAnswers = new Map([[apiVersionsApi.key, apiVersionsAnswer]]);
 
 export class PeerServer {
   /** Every held request, in arrival order. */
@@ -109,13 +133,20 @@ export class PeerServer {
   private nextConnectionId = 0;
   private listeners: Array<() => void> = [];
 
+  private readonly heldApis: HeldApis;
+  private readonly immediateAnswers: ImmediateAnswers;
+
   private constructor(
     readonly nodeId: number,
     private readonly server: Server,
     readonly port: number,
-  ) {}
+    role: PeerRole,
+  ) {
+    this.heldApis = role === "controller" ? controllerApis : quorumApis;
+    this.immediateAnswers = role === "controller" ? controllerAnswers : voterAnswers;
+  }
 
-  static async listen(nodeId: number): Promise<PeerServer> {
+  static async listen(nodeId: number, role: PeerRole = "voter"): Promise<PeerServer> {
     let peer: PeerServer | null = null;
     const server = createServer((socket) => peer?.accept(socket));
     await new Promise<void>((resolve, reject) => {
@@ -124,7 +155,7 @@ export class PeerServer {
     });
     const address = server.address();
     if (address === null || typeof address === "string") throw new Error("peer server has no port");
-    peer = new PeerServer(nodeId, server, address.port);
+    peer = new PeerServer(nodeId, server, address.port, role);
     return peer;
   }
 
@@ -159,6 +190,17 @@ export class PeerServer {
     const slot = connection.slots.find((candidate) => candidate.request === request)!;
     slot.response = encodeAnswer(slot.api, request.apiVersion, slot.correlationId, response);
     this.writeReady(connection);
+  }
+
+  /**
+   * Closes the connection `request` came on, unanswered, as when the answer
+   * is lost on the way: the node sees the connection fail, not an answer.
+   * The request counts as answered from then on: nothing can be sent for it.
+   */
+  dropConnectionOf(request: ReceivedRequest): void {
+    if (request.answered) throw new Error(`peer ${this.nodeId}: request ${request.sequence} was answered`);
+    request.answered = true;
+    this.connectionOf(request)?.socket.destroy();
   }
 
   async close(): Promise<void> {
@@ -199,8 +241,8 @@ export class PeerServer {
   private receive(connection: PeerConnection, frame: Buffer): void {
     const reader = new Reader(frame);
     const header = readRequestHeaderStart(reader);
-    const held = heldApis.get(header.apiKey);
-    const immediate = immediateAnswers.get(header.apiKey);
+    const held = this.heldApis.get(header.apiKey);
+    const immediate = this.immediateAnswers.get(header.apiKey);
     const api = held?.api ?? immediate?.api;
     if (api === undefined) {
       this.problems.push(`peer ${this.nodeId}: the node sent api ${header.apiKey} v${header.apiVersion}`);

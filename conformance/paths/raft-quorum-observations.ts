@@ -146,5 +146,9 @@ export function requestOf(request: ReceivedRequest): NodeRequest | { kind: strin
       const { currentLeaderEpoch: epoch, fetchOffset, lastFetchedEpoch } = partition;
       return { kind: "fetch", epoch, fetchOffset: Number(fetchOffset), lastFetchedEpoch };
     }
+    case "brokerRegistration":
+    case "alterPartition":
+      // Only a peer playing the controller keeps these; a voter peer answers them at once.
+      return unreadable;
   }
 }

@@ -198,15 +198,31 @@ export function planCoveringPaths<Machine extends AnyStateMachine>(
       at = route.previous;
     }
   };
+  // What an edge does is worked out once, however many routes pass through it.
+  type Behaviour = ReturnType<typeof behaviourOfStep>;
+  const known = new WeakMap<SnapshotFrom<Machine>, WeakMap<WireStep<EventFromMachine<Machine>>, Behaviour>>();
+  const behaviourOf = (before: SnapshotFrom<Machine>, step: WireStep<EventFromMachine<Machine>>) => {
+    let fromState = known.get(before);
+    if (fromState === undefined) {
+      fromState = new WeakMap();
+      known.set(before, fromState);
+    }
+    let behaviour = fromState.get(step);
+    if (behaviour === undefined) {
+      behaviour = behaviourOfStep(machine, before, step);
+      fromState.set(step, behaviour);
+    }
+    return behaviour;
+  };
   const candidates: Array<PlannedPath<Machine>> = [];
   const reachable = new Set<string>();
   for (const [key, vertex] of vertices) {
     const route = routes.get(key);
     if (route === undefined) continue;
     const prefix = routeOf(key);
-    const prefixBehaviours = prefix.map(({ step, before }) => behaviourOfStep(machine, before, step));
+    const prefixBehaviours = prefix.map(({ step, before }) => behaviourOf(before, step));
     for (const edge of vertex.edges) {
-      const last = behaviourOfStep(machine, vertex.state, edge.step);
+      const last = behaviourOf(vertex.state, edge.step);
       for (const each of last.transitions) reachable.add(each);
       const all = [...prefixBehaviours, last];
       candidates.push({
