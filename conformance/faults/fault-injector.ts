@@ -1,8 +1,9 @@
 /**
- * Carries out one planned fault and heals it: kill -9 and restart, SIGSTOP
- * and SIGCONT, links cut and restored, or kill -9, damage on disk and
- * restart. It returns once the fault is healed (the cluster may still be
- * catching up).
+ * Carries out one planned fault and heals it: kill -9 and restart, SIGTERM
+ * (a controlled shutdown) and restart, SIGSTOP and SIGCONT, links cut and
+ * restored, or kill -9, damage on disk and restart. It returns once the
+ * fault is healed (the cluster may still be catching up), with what is worth
+ * reporting of it.
  */
 import type { LocalCluster } from "../support/cluster-process.ts";
 import type { NetnsNetwork } from "../support/netns-network.ts";
@@ -22,7 +23,7 @@ export class FaultInjector {
     private readonly topic: string,
   ) {}
 
-  /** Injects the fault, holds it, heals it; returns what was done to the disk, if anything. */
+  /** Injects the fault, holds it, heals it; returns what was done to the disk or how the node stopped. */
   async inject(fault: PlannedFault): Promise<string[]> {
     const [node, peer] = fault.nodes as [number, number | undefined];
     switch (fault.kind) {
@@ -31,6 +32,12 @@ export class FaultInjector {
         await sleep(fault.holdMs);
         await this.keeper.start(node);
         return [];
+      case "stop": {
+        const outcome = await this.keeper.stop(node);
+        await sleep(fault.holdMs);
+        await this.keeper.start(node);
+        return [outcome];
+      }
       case "pause":
         this.keeper.pause(node);
         await sleep(fault.holdMs);

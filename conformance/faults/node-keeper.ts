@@ -70,24 +70,32 @@ export class NodeKeeper {
 
   /** SIGTERM to every node; one that does not exit in time is killed, and that is a finding. */
   async stopAll(): Promise<void> {
-    await Promise.all(
-      this.cluster.up.map(async (node) => {
-        this.intend(node.nodeId);
-        let timer: NodeJS.Timeout | undefined;
-        const code = await Promise.race([
-          this.cluster.stopNode(node.nodeId),
-          new Promise<"late">((resolve) => {
-            timer = setTimeout(() => resolve("late"), stopPatienceMs);
-          }),
-        ]).finally(() => clearTimeout(timer));
-        if (code === "late") {
-          this.problems.push(`node ${node.nodeId} did not stop within ${stopPatienceMs} ms of SIGTERM`);
-          await this.cluster.killNode(node.nodeId);
-        } else if (code !== 0) {
-          this.problems.push(`node ${node.nodeId} exited with ${code} on SIGTERM`);
-        }
+    await Promise.all(this.cluster.up.map((node) => this.stop(node.nodeId)));
+  }
+
+  /**
+   * SIGTERM to one node: it goes through its controlled shutdown and exits
+   * 0, or that is a finding (one that does not exit in time is killed). What
+   * its controlled shutdown came to, from its own log.
+   */
+  async stop(nodeId: number): Promise<string> {
+    this.intend(nodeId);
+    this.paused.delete(nodeId);
+    const logLines = this.cluster.node(nodeId).process?.logLines ?? [];
+    let timer: NodeJS.Timeout | undefined;
+    const code = await Promise.race([
+      this.cluster.stopNode(nodeId),
+      new Promise<"late">((resolve) => {
+        timer = setTimeout(() => resolve("late"), stopPatienceMs);
       }),
-    );
+    ]).finally(() => clearTimeout(timer));
+    if (code === "late") {
+      this.problems.push(`node ${nodeId} did not stop within ${stopPatienceMs} ms of SIGTERM`);
+      await this.cluster.killNode(nodeId);
+    } else if (code !== 0) {
+      this.problems.push(`node ${nodeId} exited with ${code} on SIGTERM`);
+    }
+    return controlledShutdownOutcome(logLines);
   }
 
   /** Kills whatever still runs; the keeper is done. */
@@ -111,4 +119,15 @@ export class NodeKeeper {
       if (node.process?.child === child) node.process = null;
     });
   }
+}
+
+/** The last word of a node's log on its controlled shutdown: granted (and how soon), or why not. */
+function controlledShutdownOutcome(logLines: ReadonlyArray<Record<string, unknown>>): string {
+  for (let index = logLines.length - 1; index >= 0; index--) {
+    const line = logLines[index]!;
+    if (line.msg === "controlled shutdown granted")
+      return `controlled shutdown granted after ${line.waitedMs} ms`;
+    if (typeof line.msg === "string" && line.msg.startsWith("controlled shutdown ")) return line.msg;
+  }
+  return "no controlled shutdown in its log";
 }

@@ -12,12 +12,13 @@
  */
 import { SeededRandom } from "./seeded-random.ts";
 
-export const faultKinds = ["kill", "pause", "cut", "isolate", "corrupt"] as const;
+export const faultKinds = ["kill", "stop", "pause", "cut", "isolate", "corrupt"] as const;
 export type FaultKind = (typeof faultKinds)[number];
 
 /** How long each kind of fault lasts, in ms: pauses straddle the brokers' session timeout. */
 const holdRangeMs: Record<FaultKind, [number, number]> = {
   kill: [500, 4_000],
+  stop: [500, 4_000],
   pause: [300, 7_000],
   cut: [1_000, 7_000],
   isolate: [1_000, 7_000],
@@ -119,6 +120,7 @@ export function describeFault(fault: PlannedFault, topic: string): string {
   const restart = `restart after ${seconds(fault.holdMs)}`;
   const what = {
     kill: () => `kill -9 node ${first}, ${restart}`,
+    stop: () => `SIGTERM node ${first} (controlled shutdown), ${restart}`,
     pause: () => `SIGSTOP node ${first} ${hold}`,
     cut: () => `cut ${first}<->${second} ${hold}`,
     isolate: () => `isolate node ${first} from the others ${hold}`,
