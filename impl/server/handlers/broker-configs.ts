@@ -72,6 +72,90 @@ export function brokerConfigEntries(config: BrokerConfig): BrokerConfigEntry[] {
       documentation: "The largest request accepted.",
     },
     {
+      name: "broker.session.timeout.ms",
+      value: String(config.brokerSessionTimeoutMs),
+      type: "int",
+      documentation:
+        "A node that has not fetched the metadata log for this long is fenced (--broker-session-timeout-ms).",
+    },
+    {
+      name: "replica.lag.time.max.ms",
+      value: String(config.replicaLagMsMax),
+      type: "long",
+      documentation: "A follower not caught up for this long leaves the ISR (--replica-lag-time-max-ms).",
+    },
+    {
+      name: "controller.quorum.election.timeout.ms",
+      value: String(config.quorumElectionTimeoutMs),
+      type: "int",
+      documentation:
+        "A voter that hears from no leader for this long stands (--controller-quorum-election-timeout-ms).",
+    },
+    {
+      name: "controller.quorum.fetch.timeout.ms",
+      value: String(config.quorumFetchTimeoutMs),
+      type: "int",
+      documentation: "How long a follower trusts a quiet leader (--controller-quorum-fetch-timeout-ms).",
+    },
+    {
+      name: "controller.quorum.election.backoff.max.ms",
+      value: String(config.quorumElectionBackoffMaxMs),
+      type: "int",
+      documentation:
+        "The longest wait before standing after a leader resigned (--controller-quorum-election-backoff-max-ms).",
+    },
+    {
+      name: "controller.quorum.request.timeout.ms",
+      value: String(config.quorumRequestTimeoutMs),
+      type: "int",
+      documentation:
+        "How long a quorum request waits for its answer (--controller-quorum-request-timeout-ms).",
+    },
+    {
+      name: "controlled.shutdown.enable",
+      value: String(config.controlledShutdownEnable),
+      type: "boolean",
+      documentation:
+        "Whether a stopping node first has the controller move its leaderships away (--controlled-shutdown-enable).",
+    },
+    {
+      name: "offsets.topic.num.partitions",
+      value: String(config.offsetsTopicPartitions),
+      type: "int",
+      documentation: "Partitions of __consumer_offsets when it is created (--offsets-topic-partitions).",
+    },
+    {
+      name: "offsets.topic.replication.factor",
+      value: String(config.offsetsTopicReplicationFactor),
+      type: "int",
+      documentation:
+        "Replicas of __consumer_offsets when it is created (--offsets-topic-replication-factor).",
+    },
+    {
+      name: "group.initial.rebalance.delay.ms",
+      value: String(config.groupInitialRebalanceDelayMs),
+      type: "int",
+      documentation: "How long an empty group's first rebalance waits (--group-initial-rebalance-delay-ms).",
+    },
+    {
+      name: "group.min.session.timeout.ms",
+      value: String(config.groupMinSessionTimeoutMs),
+      type: "int",
+      documentation: "The shortest session timeout a member may ask for (--group-min-session-timeout-ms).",
+    },
+    {
+      name: "group.max.session.timeout.ms",
+      value: String(config.groupMaxSessionTimeoutMs),
+      type: "int",
+      documentation: "The longest session timeout a member may ask for (--group-max-session-timeout-ms).",
+    },
+    {
+      name: "group.max.size",
+      value: String(config.groupMaxSize),
+      type: "int",
+      documentation: "Members a group may hold (--group-max-size).",
+    },
+    {
       name: "chronik.fsync.policy",
       value: config.fsync,
       type: "string",
