@@ -309,19 +309,17 @@ export function addStartCommand(program: Command): void {
         );
         exitAfterFlush(143);
       };
-      const stopWhileStartingOnTerm = () => stopWhileStarting("SIGTERM");
-      const stopWhileStartingOnInt = () => stopWhileStarting("SIGINT");
-      process.on("SIGTERM", stopWhileStartingOnTerm);
-      process.on("SIGINT", stopWhileStartingOnInt);
-      const broker = await Broker.start(config, logger);
-      process.off("SIGTERM", stopWhileStartingOnTerm);
-      process.off("SIGINT", stopWhileStartingOnInt);
+      let broker: Broker | null = null;
       let stopping = false;
       let abandonControlledShutdown!: () => void;
       const controlledShutdownAbandoned = new Promise<void>((resolve) => {
         abandonControlledShutdown = resolve;
       });
       const stop = (signal: string) => {
+        if (broker === null) {
+          stopWhileStarting(signal);
+          return;
+        }
         if (stopping) {
           // A second signal: the operator will not wait for leaderships to move.
           logger.info({ signal }, "second stop signal: no longer waiting for the controlled shutdown");
@@ -338,7 +336,10 @@ export function addStartCommand(program: Command): void {
           },
         );
       };
+      // One listener per signal for the node's whole life: a listener removed and another added
+      // in its place would lose a signal that arrives in between.
       process.on("SIGTERM", () => stop("SIGTERM"));
       process.on("SIGINT", () => stop("SIGINT"));
+      broker = await Broker.start(config, logger);
     });
 }
