@@ -82,7 +82,14 @@ export interface Context {
   /** First offset of the current leader epoch: the leader's end offset when it was elected. */
   leaderEpochStartOffset: number;
   highWatermark: number;
+  /** The topic's min.insync.replicas as last told: at the leader's start or by a config change since. */
   minInsyncReplicas: number;
+  /**
+   * Followers the applied metadata shows unregistered, fenced or in controlled
+   * shutdown, in assignment order: the controller would refuse adding them
+   * (INELIGIBLE_REPLICA), so they are not proposed (KIP-841).
+   */
+  ineligibleReplicas: number[];
   replicaLagMsMax: number;
   /** The latest time any event has told the machine. */
   nowMs: number;
@@ -101,6 +108,8 @@ export interface Input {
   leaderEpochStartOffset: number;
   highWatermark: number;
   minInsyncReplicas: number;
+  /** Replicas the applied metadata shows unregistered, fenced or in controlled shutdown. */
+  ineligibleReplicas: number[];
   replicaLagMsMax: number;
   nowMs: number;
   waitingProducesMax: number;
@@ -135,6 +144,7 @@ export function initialContext(input: Input): Context {
     leaderEpochStartOffset: input.leaderEpochStartOffset,
     highWatermark: input.highWatermark,
     minInsyncReplicas: input.minInsyncReplicas,
+    ineligibleReplicas: ineligibleFollowers(input, input.ineligibleReplicas),
     replicaLagMsMax: input.replicaLagMsMax,
     nowMs: input.nowMs,
     followers,
@@ -238,6 +248,28 @@ export function outOfSyncIsrFollowers(context: Context, nowMs: number): number[]
  */
 export function isEligibleForIsr(context: Context, endOffset: number): boolean {
   return endOffset >= context.highWatermark && endOffset >= context.leaderEpochStartOffset;
+}
+
+/**
+ * The followers among `replicaIds`, in assignment order: the leader's own
+ * eligibility is the controller's concern (it moves the leadership first).
+ */
+export function ineligibleFollowers(
+  partition: { leaderId: number; replicas: readonly number[] },
+  replicaIds: readonly number[],
+): number[] {
+  return inReplicaOrder(partition.replicas, replicaIds).filter(
+    (replicaId) => replicaId !== partition.leaderId,
+  );
+}
+
+/**
+ * Kafka's isReplicaIsrEligible: the follower's broker is registered, not
+ * fenced and not in controlled shutdown, as the leader's applied metadata
+ * shows it. Proposing one that is not would only be refused.
+ */
+export function isBrokerIsrEligible(context: Context, replicaId: number): boolean {
+  return !context.ineligibleReplicas.includes(replicaId);
 }
 
 /**

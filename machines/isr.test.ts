@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type AnyStateNode, type SnapshotFrom, transition } from "xstate";
+import { type AnyStateNode, initialTransition, type SnapshotFrom, transition } from "xstate";
 import {
   type Context,
   type Event,
@@ -36,6 +36,7 @@ function context(overrides: Partial<Context> = {}, followers: Partial<FollowerPr
     leaderEpochStartOffset: 0,
     highWatermark: 4,
     minInsyncReplicas: 2,
+    ineligibleReplicas: [],
     replicaLagMsMax: 100,
     nowMs: 1_000,
     waitingProduces: [],
@@ -450,6 +451,111 @@ describe("ISR machine rules", () => {
     expect(snapshot.status).toBe("done");
     expect(effects).toEqual([
       { type: "refuseProduce", params: { requestId: 42, errorCode: IsrErrorCode.NOT_LEADER_OR_FOLLOWER } },
+    ]);
+  });
+
+  it.each([
+    { name: "eligible", ineligibleReplicas: [], expands: true },
+    { name: "fenced or in controlled shutdown", ineligibleReplicas: [3], expands: false },
+    { name: "another follower ineligible", ineligibleReplicas: [2], expands: true },
+  ])(
+    "proposes a caught-up follower for the ISR only when its broker is $name (KIP-841)",
+    ({ ineligibleReplicas, expands }) => {
+      const start = snapshotIn("Committed", context({ isr: [1, 2], ineligibleReplicas }));
+      const { snapshot, effects } = run(start, fetched(3, 4));
+      expect(snapshot.matches({ Leading: expands ? "PendingExpand" : "Committed" })).toBe(true);
+      expect(effects.some((effect) => effect.type === "sendAlterPartition")).toBe(expands);
+      // Its progress counts all the same: it is caught up, just not proposed.
+      expect(snapshot.context.followers.find((follower) => follower.replicaId === 3)?.endOffset).toBe(4);
+    },
+  );
+
+  it("proposes a follower that became eligible again at its next fetch, not before", () => {
+    const start = snapshotIn("Committed", context({ isr: [1, 2], ineligibleReplicas: [3] }));
+    const refused = run(start, fetched(3, 4));
+    expect(refused.snapshot.matches({ Leading: "Committed" })).toBe(true);
+    const eligible = run(refused.snapshot, { type: "replicas.eligibilityChanged", ineligibleReplicas: [] });
+    expect(eligible.effects).toEqual([]);
+    expect(eligible.snapshot.matches({ Leading: "Committed" })).toBe(true);
+    const proposed = run(eligible.snapshot, fetched(3, 4, 1_050));
+    expect(proposed.effects).toContainEqual({
+      type: "sendAlterPartition",
+      params: { leaderEpoch: 5, partitionEpoch: 7, newIsr: [1, 2, 3] },
+    });
+  });
+
+  it("leaves an expansion in flight to the controller when its follower becomes ineligible", () => {
+    const start = snapshotIn(
+      "PendingExpand",
+      context({ isr: [1, 2], pendingIsrChange: { kind: "expand", isr: [1, 2, 3] } }),
+    );
+    const fenced = run(start, { type: "replicas.eligibilityChanged", ineligibleReplicas: [3] });
+    expect(fenced.effects).toEqual([]);
+    expect(fenced.snapshot.matches({ Leading: "PendingExpand" })).toBe(true);
+    expect(fenced.snapshot.context.pendingIsrChange).toEqual({ kind: "expand", isr: [1, 2, 3] });
+    // The controller's answer decides: refused, the committed ISR stands and the follower is not proposed again.
+    const refused = run(fenced.snapshot, {
+      type: "isr.rejected",
+      errorCode: IsrErrorCode.INELIGIBLE_REPLICA,
+    });
+    expect(refused.snapshot.matches({ Leading: "Committed" })).toBe(true);
+    const again = run(refused.snapshot, fetched(3, 4, 1_050));
+    expect(again.effects.some((effect) => effect.type === "sendAlterPartition")).toBe(false);
+  });
+
+  it("keeps only followers among the ineligible replicas, in assignment order", () => {
+    const input = {
+      leaderId: 1,
+      leaderEpoch: 5,
+      partitionEpoch: 7,
+      replicas: [3, 1, 2],
+      isr: [3, 1],
+      leaderEndOffset: 4,
+      leaderEpochStartOffset: 4,
+      highWatermark: 4,
+      minInsyncReplicas: 2,
+      ineligibleReplicas: [2, 9, 1, 3],
+      replicaLagMsMax: 100,
+      nowMs: 0,
+      waitingProducesMax: 2,
+    };
+    const [initial] = initialTransition(isrMachine, input);
+    expect(initial.context.ineligibleReplicas).toEqual([3, 2]);
+    const [changed] = transition(isrMachine, initial, {
+      type: "replicas.eligibilityChanged",
+      ineligibleReplicas: [1, 2, 7],
+    });
+    expect(changed.context.ineligibleReplicas).toEqual([2]);
+  });
+
+  it("checks the next acks=all produce against a raised min.insync.replicas at once", () => {
+    const start = snapshotIn("Committed", context({ isr: [1, 2] }));
+    const raised = run(start, { type: "topic.configChanged", minInsyncReplicas: 3 });
+    expect(raised.effects).toEqual([]);
+    const { effects } = run(raised.snapshot, produced(42, 4));
+    expect(effects).toEqual([
+      { type: "refuseProduce", params: { requestId: 42, errorCode: IsrErrorCode.NOT_ENOUGH_REPLICAS } },
+    ]);
+  });
+
+  it("lets produces already waiting wait when min.insync.replicas rises above the ISR, as Kafka's delayed produces do", () => {
+    // ISR [1, 2] at min 2; a produce of offsets 4-5 waits for follower 2.
+    const start = snapshotIn(
+      "Committed",
+      context({ isr: [1, 2], leaderEndOffset: 6, waitingProduces: [{ requestId: 42, lastOffset: 5 }] }),
+    );
+    const raised = run(start, { type: "topic.configChanged", minInsyncReplicas: 3 });
+    expect(raised.effects).toEqual([]);
+    expect(raised.snapshot.context.waitingProduces).toEqual([{ requestId: 42, lastOffset: 5 }]);
+    // Below the new min the high watermark stands still, so the produce is not completed...
+    const caughtUp = run(raised.snapshot, fetched(2, 6));
+    expect(caughtUp.effects).toEqual([]);
+    expect(caughtUp.snapshot.context.highWatermark).toBe(4);
+    // ...until min.insync.replicas comes down again: the high watermark moves at once and completes it.
+    const lowered = run(caughtUp.snapshot, { type: "topic.configChanged", minInsyncReplicas: 2 });
+    expect(lowered.effects).toEqual([
+      { type: "advanceHighWatermark", params: { highWatermark: 6 } },
+      { type: "completeProduce", params: { requestId: 42 } },
     ]);
   });
 

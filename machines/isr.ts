@@ -1,6 +1,7 @@
 /**
  * The ISR machine: one per partition, run by the partition's leader. It tracks
- * each follower from its fetches, keeps at most one AlterPartition in flight,
+ * each follower from its fetches, proposes adding one only while the
+ * metadata shows its broker eligible, keeps at most one AlterPartition in flight,
  * moves the high watermark over the maximal ISR and decides when an acks=all
  * produce is refused, completed or answered NOT_ENOUGH_REPLICAS_AFTER_APPEND.
  * The ISR itself changes only when the controller's change is committed.
@@ -15,8 +16,10 @@ import {
   findFollower,
   type Input,
   IsrErrorCode,
+  ineligibleFollowers,
   initialContext,
   inReplicaOrder,
+  isBrokerIsrEligible,
   isEligibleForIsr,
   isrAtLeastMinInsync,
   nextHighWatermark,
@@ -33,6 +36,8 @@ export type Event =
   | { type: "produce.requested"; requestId: number; acks: number; lastOffset: number }
   | { type: "isr.committed"; leaderEpoch: number; partitionEpoch: number; isr: number[] }
   | { type: "isr.rejected"; errorCode: number }
+  | { type: "replicas.eligibilityChanged"; ineligibleReplicas: number[] }
+  | { type: "topic.configChanged"; minInsyncReplicas: number }
   | { type: "leader.resigned" };
 
 export const eventDescriptions: Record<Event["type"], string> = {
@@ -43,6 +48,9 @@ export const eventDescriptions: Record<Event["type"], string> = {
   "isr.committed":
     "A change to this partition committed in the metadata log (AlterPartition answer or controller)",
   "isr.rejected": "The controller refused the AlterPartition in flight with errorCode",
+  "replicas.eligibilityChanged":
+    "Applied metadata changed a broker: these replicas are now the unregistered, fenced or shutting down ones",
+  "topic.configChanged": "The topic's min.insync.replicas is now minInsyncReplicas",
   "leader.resigned": "This node no longer leads the partition",
 };
 
@@ -111,6 +119,14 @@ export const isrMachine = setup({
         : {},
     ),
     abandonIsrChange: assign({ pendingIsrChange: null }),
+    recordEligibility: assign(({ context, event }) =>
+      event.type === "replicas.eligibilityChanged"
+        ? { ineligibleReplicas: ineligibleFollowers(context, event.ineligibleReplicas) }
+        : {},
+    ),
+    recordMinInsyncReplicas: assign(({ event }) =>
+      event.type === "topic.configChanged" ? { minInsyncReplicas: event.minInsyncReplicas } : {},
+    ),
 
     /** The one place the high watermark is computed; broken variants replace this. */
     updateHighWatermark: assign(({ context }) => ({ highWatermark: nextHighWatermark(context) })),
@@ -139,6 +155,8 @@ export const isrMachine = setup({
       !context.isr.includes(event.replicaId),
     followerEligibleForIsr: ({ context, event }) =>
       event.type === "replica.fetched" && isEligibleForIsr(context, event.fetchOffset),
+    followerBrokerEligible: ({ context, event }) =>
+      event.type === "replica.fetched" && isBrokerIsrEligible(context, event.replicaId),
     followerOutOfSync: ({ context, event }) =>
       event.type === "clock.ticked" &&
       outOfSyncIsrFollowers(context, Math.max(context.nowMs, event.nowMs)).length > 0,
@@ -210,10 +228,15 @@ export const isrMachine = setup({
         on: {
           "replica.fetched": [
             {
-              guard: and(["noAlterPartitionInFlight", "followerOutsideIsr", "followerEligibleForIsr"]),
+              guard: and([
+                "noAlterPartitionInFlight",
+                "followerOutsideIsr",
+                "followerEligibleForIsr",
+                "followerBrokerEligible",
+              ]),
               target: ".PendingExpand",
               actions: ["recordFetch", "proposeIsrExpansion", alterPartition, settle],
-              description: "An eligible follower outside the ISR: propose adding it",
+              description: "A caught-up follower outside the ISR whose broker may join it: propose adding it",
             },
             {
               actions: ["recordFetch", settle],
@@ -296,6 +319,22 @@ export const isrMachine = setup({
               description: "Apply the committed ISR and partition epoch",
             },
           ],
+          "replicas.eligibilityChanged": {
+            actions: ["recordEligibility"],
+            // Kafka's leader checks eligibility only when it proposes: an expansion already in
+            // flight is the controller's to accept or refuse (INELIGIBLE_REPLICA), and a follower
+            // eligible again is proposed at its next fetch.
+            description:
+              "Remember which followers may not join the ISR; a change in flight awaits its answer",
+          },
+          "topic.configChanged": {
+            actions: ["recordMinInsyncReplicas", settle],
+            // As Kafka, whose Partition reads min.insync.replicas from the log's live config: the
+            // next acks=all produce is checked against the new value, and the high watermark
+            // waits for it; produces already appended keep waiting for the high watermark.
+            description:
+              "min.insync.replicas changes at once: later acks=all produces and the high watermark follow it",
+          },
           "leader.resigned": {
             target: "Resigned",
             actions: [

@@ -100,6 +100,7 @@ export class IsrRunner {
       after = next;
     }
     const event = step.events[0]!;
+    const learned = this.metadataLearned(topic);
     switch (stimulusOf(step)) {
       case "followerFetch":
         await this.followerFetch(topic, before, event as Extract<Event, { type: "replica.fetched" }>);
@@ -120,6 +121,14 @@ export class IsrRunner {
       case "topicRemoval":
         await this.removeTopic(topic);
         break;
+      case "brokerChange":
+        this.changeEligibility(before, event as Extract<Event, { type: "replicas.eligibilityChanged" }>);
+        break;
+      case "configChange": {
+        const { minInsyncReplicas } = event as Extract<Event, { type: "topic.configChanged" }>;
+        this.controller.setTopicConfig(topic, "min.insync.replicas", String(minInsyncReplicas));
+        break;
+      }
       case "commit":
         this.proposals.commit(topic, before);
         break;
@@ -133,6 +142,7 @@ export class IsrRunner {
         this.proposals.refuseUnexpectedly();
         break;
     }
+    await this.awaitMetadataLearned(topic, learned, step.events);
     await this.proposals.expectSent(topic, effects);
     await this.expectProduceAnswers(produces, effects, after);
     await this.settle(topic, after);
@@ -214,6 +224,50 @@ export class IsrRunner {
       logEndOffsetOf(this.node.port, topic, leaderEpoch),
     );
     produces.set(last.requestId, produceAlone(this.node.port, topic, last.acks));
+  }
+
+  /** The controller fences or unfences the one follower whose eligibility the event changes. */
+  private changeEligibility(
+    before: Snapshot,
+    event: Extract<Event, { type: "replicas.eligibilityChanged" }>,
+  ): void {
+    const was = before.context.ineligibleReplicas;
+    for (const follower of followers) {
+      const ineligible = event.ineligibleReplicas.includes(follower);
+      if (ineligible !== was.includes(follower)) this.controller.setLive(follower, !ineligible);
+    }
+  }
+
+  /** The log lines in which the leader of `topic` took a broker or config change. */
+  private metadataLearned(topic: string): Set<Record<string, unknown>> {
+    return new Set(
+      this.node.logLines.filter(
+        (line) =>
+          (line.msg === "replica eligibility changed" || line.msg === "min.insync.replicas changed") &&
+          line.partition === `${topic}-0`,
+      ),
+    );
+  }
+
+  /**
+   * Nothing on the wire says the leader has taken a broker or config change
+   * (Metadata shows a fencing once the image has it, a moment before the
+   * leader hears of it): its log lines do. Waits for one per such event.
+   */
+  private async awaitMetadataLearned(
+    topic: string,
+    before: ReadonlySet<Record<string, unknown>>,
+    events: readonly Event[],
+  ): Promise<void> {
+    const expected = events.filter(
+      (each) => each.type === "replicas.eligibilityChanged" || each.type === "topic.configChanged",
+    ).length;
+    if (expected === 0) return;
+    // Lines, not counts: the node keeps only its latest lines.
+    await settleTo("the leader's log lines for the metadata it took", true, async () => {
+      const taken = [...this.metadataLearned(topic)].filter((line) => !before.has(line));
+      return taken.length >= expected;
+    });
   }
 
   /** The controller removes the topic; a change still held is then refused, as for a topic it no longer has. */

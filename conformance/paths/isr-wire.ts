@@ -7,7 +7,7 @@
  *
  * The leader starts as a controller makes it when it creates the topic while
  * broker 3 is fenced: leader epoch 0, ISR [1, 2], an empty log, follower 3
- * never fetched. (The machine test's input, a leader elected after a failover
+ * never fetched and ineligible for the ISR until the controller unfences it. (The machine test's input, a leader elected after a failover
  * with a log the high watermark has not reached, is not made here: every path
  * starts from a new topic, whose log is empty.)
  *
@@ -15,17 +15,22 @@
  * offset; produce.requested is a one-record Produce with its acks, and the
  * append it causes is the leader.appended after it; clock.ticked is real
  * waiting past --replica-lag-time-max-ms; leader.resigned is the controller
- * removing the topic. The leader's AlterPartition waits at the controller
+ * removing the topic; replicas.eligibilityChanged is the controller fencing
+ * or unfencing follower 3 (a FenceBrokerRecord or UnfenceBrokerRecord);
+ * topic.configChanged is a ConfigRecord setting the topic's
+ * min.insync.replicas. The leader's AlterPartition waits at the controller
  * until a step of its own answers it, so a path may do anything while a
  * change is pending:
  * - isr.committed: the controller commits the proposed ISR (a
  *   PartitionChangeRecord, after unfencing any member it had fenced: a real
- *   controller would have once the broker caught up) and answers with it;
+ *   controller would have once the broker caught up, and the leader learns
+ *   of that unfencing too) and answers with it;
  * - isr.rejected, a change not applied (INELIGIBLE_REPLICA): for an
  *   expansion, the controller has fenced the joining follower; for a shrink,
  *   a follower it keeps has just registered again (a restart: a new
  *   incarnation, fenced until it catches up), and the controller decides
- *   before it takes that follower out of the ISR. (Chronik's controller does
+ *   before it takes that follower out of the ISR. Either way the leader
+ *   learns the fencing as well. (Chronik's controller does
  *   that in a decision of its own after the registration, its liveness
  *   check; that ISR change is the controller's own, which the generator has
  *   no event for, so the path goes on without it.) A shrink that keeps no
@@ -52,6 +57,7 @@ import {
   alterPartitionErrorsThatRevert,
   type Event,
   type Input,
+  inReplicaOrder,
   isrAtLeastMinInsync,
   isrMachine,
   outOfSyncIsrFollowers,
@@ -92,16 +98,23 @@ export const isrInput: Input = {
   leaderEpochStartOffset: 0,
   highWatermark: 0,
   minInsyncReplicas: 2,
+  ineligibleReplicas: [3],
   replicaLagMsMax,
   nowMs: 0,
   waitingProducesMax: waitingProducesPerPartitionMax,
 };
 
-/** The shared generator: offsets 0-2, and one tick well past replica.lag.time.max.ms. */
+/**
+ * The shared generator: offsets 0-2, one tick well past
+ * replica.lag.time.max.ms, follower 3 fenced and unfenced, and
+ * min.insync.replicas raised above the ISR and back.
+ */
 export const generateIsrEvents = boundedEvents({
   offsetMax: 2,
   times: [0, 2 * replicaLagMsMax],
   produces: true,
+  eligibilityChanging: [3],
+  minInsyncReplicasValues: [2, 3],
 });
 
 /** What the test does for a wire step. */
@@ -111,6 +124,8 @@ export type IsrStimulus =
   | "produce"
   | "waitingListFill"
   | "topicRemoval"
+  | "brokerChange"
+  | "configChange"
   | "commit"
   | "refusalNotApplied"
   | "refusalStale"
@@ -123,14 +138,21 @@ const stimulusSeconds: Record<IsrStimulus, number> = {
   produce: 0.05,
   waitingListFill: 10,
   topicRemoval: 0.1,
+  brokerChange: 0.1,
+  configChange: 0.1,
   commit: 0.1,
   refusalNotApplied: 0.1,
   refusalStale: 0.3,
   refusalUnexpected: 0.1,
 };
 
+/**
+ * What the test does for a step: that of its first event, except that the
+ * controller fencing or unfencing brokers on its way to answering an
+ * AlterPartition is part of that answer.
+ */
 export function stimulusOf(step: IsrWireStep): IsrStimulus {
-  const first = step.events[0]!;
+  const first = step.events.find((event) => event.type !== "replicas.eligibilityChanged") ?? step.events[0]!;
   switch (first.type) {
     case "replica.fetched":
       return "followerFetch";
@@ -140,6 +162,10 @@ export function stimulusOf(step: IsrWireStep): IsrStimulus {
       return step.events.length > 2 ? "waitingListFill" : "produce";
     case "leader.resigned":
       return "topicRemoval";
+    case "replicas.eligibilityChanged":
+      return "brokerChange";
+    case "topic.configChanged":
+      return "configChange";
     case "isr.committed":
       return "commit";
     case "isr.rejected":
@@ -179,6 +205,8 @@ function stepsOf(snapshot: Snapshot, event: Event): IsrWireStep[] {
     case "replica.fetched":
     case "clock.ticked":
     case "leader.resigned":
+    case "replicas.eligibilityChanged":
+    case "topic.configChanged":
       return [{ type: "wire.step", events: [event] }];
     case "produce.requested": {
       const [next, actions] = transition(isrMachine, snapshot, event);
@@ -188,17 +216,26 @@ function stepsOf(snapshot: Snapshot, event: Event): IsrWireStep[] {
       ];
     }
     case "isr.committed":
-      return [{ type: "wire.step", events: [event] }];
+      return pending === null
+        ? []
+        : [{ type: "wire.step", events: [...unfencing(snapshot, pending.isr), event] }];
     case "isr.rejected": {
       if (pending === null) return [];
       if (alterPartitionErrorsThatRevert.includes(event.errorCode)) {
-        const keepsFollower = pending.isr.some((replicaId) => replicaId !== leaderId);
-        return pending.kind === "expand" || keepsFollower ? [{ type: "wire.step", events: [event] }] : [];
+        // The controller fences the follower an expansion adds, or registers again one a shrink keeps.
+        const fenced =
+          pending.kind === "expand"
+            ? pending.isr.find((member) => !snapshot.context.isr.includes(member))
+            : pending.isr.find((member) => member !== leaderId);
+        if (fenced === undefined) return [];
+        return [{ type: "wire.step", events: [...fencing(snapshot, fenced), event] }];
       }
       if (alterPartitionErrorsThatAwaitMetadata.includes(event.errorCode)) {
         const stale: Event = { type: "isr.rejected", errorCode: staleProposalError };
         const [next] = transition(isrMachine, snapshot, stale);
-        return [{ type: "wire.step", events: [stale, generated(next, "isr.committed")] }];
+        const unfenced = unfencing(next, pending.isr);
+        const committed = takeStep(isrMachine, next, { type: "wire.step", events: unfenced });
+        return [{ type: "wire.step", events: [stale, ...unfenced, generated(committed, "isr.committed")] }];
       }
       return [{ type: "wire.step", events: [{ type: "isr.rejected", errorCode: unexpectedError }] }];
     }
@@ -206,6 +243,31 @@ function stepsOf(snapshot: Snapshot, event: Event): IsrWireStep[] {
       // Only after a produce: the append it causes.
       return [];
   }
+}
+
+/**
+ * What the leader learns when the controller unfences every member of
+ * `isr` it had fenced (isr-proposals.ts does so before it commits an ISR
+ * naming them): nothing, when it knows none of them ineligible.
+ */
+function unfencing(snapshot: Snapshot, isr: readonly number[]): Event[] {
+  const ineligible = snapshot.context.ineligibleReplicas;
+  const still = ineligible.filter((replicaId) => !isr.includes(replicaId));
+  return still.length === ineligible.length
+    ? []
+    : [{ type: "replicas.eligibilityChanged", ineligibleReplicas: still }];
+}
+
+/** What the leader learns when the controller fences `replicaId`: nothing, when it knows it ineligible. */
+function fencing(snapshot: Snapshot, replicaId: number): Event[] {
+  const { ineligibleReplicas, replicas } = snapshot.context;
+  if (ineligibleReplicas.includes(replicaId)) return [];
+  return [
+    {
+      type: "replicas.eligibilityChanged",
+      ineligibleReplicas: inReplicaOrder(replicas, [...ineligibleReplicas, replicaId]),
+    },
+  ];
 }
 
 /**

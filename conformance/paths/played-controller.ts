@@ -177,6 +177,17 @@ export class PlayedController {
     this.log.append(records);
   }
 
+  /** Sets one config of `topic` (a ConfigRecord), as IncrementalAlterConfigs does. */
+  setTopicConfig(topic: string, name: string, value: string): void {
+    this.log.append([
+      {
+        type: "ConfigRecord",
+        version: 0,
+        value: { resourceType: configResourceTopic, resourceName: topic, name, value },
+      },
+    ]);
+  }
+
   /** Partition 0 of `topic` as the controller has it. */
   partition(topic: string): PartitionImage {
     const partition = this.log.image.topicsByName.get(topic)?.partitions.get(0);

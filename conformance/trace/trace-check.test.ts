@@ -7,9 +7,9 @@
  */
 
 import { describe, expect, it } from "vitest";
-import { initialTransition } from "xstate";
+import { initialTransition, transition } from "xstate";
 import type { AppliedLine, TraceLine, TransitionLine } from "../../impl/trace/trace-lines.ts";
-import type { Input } from "../../machines/isr.ts";
+import type { Event, Input } from "../../machines/isr.ts";
 import { isrMachine } from "../../machines/isr.ts";
 import { checkTrace } from "./trace-check.ts";
 import type { LocatedLine } from "./trace-files.ts";
@@ -65,6 +65,7 @@ function leads(node: number, atMs: number, leaderEpoch: number): TransitionLine 
     leaderEpochStartOffset: 0,
     highWatermark: 0,
     minInsyncReplicas: 2,
+    ineligibleReplicas: [],
     replicaLagMsMax: 30_000,
     nowMs: atMs,
     waitingProducesMax: 10,
@@ -79,6 +80,28 @@ function leads(node: number, atMs: number, leaderEpoch: number): TransitionLine 
     event: { type: "xstate.init", input },
     before: null,
     after: { value: snapshot.value, context: snapshot.context, status: snapshot.status },
+  };
+}
+
+/** The leader's next step after `previous` on `event`, as the runtime traces it; `alter` tampers with what it logs. */
+function stepsOn(
+  previous: TransitionLine,
+  atMs: number,
+  event: Event,
+  alter: (context: Record<string, unknown>) => Record<string, unknown> = (context) => context,
+): TransitionLine {
+  const before = previous.after;
+  const resolved = isrMachine.resolveState({
+    value: before.value as never,
+    context: before.context as never,
+  });
+  const [after] = transition(isrMachine, resolved, event);
+  return {
+    ...previous,
+    atMs,
+    event,
+    before,
+    after: { value: after.value, context: alter(after.context as never), status: after.status },
   };
 }
 
@@ -132,5 +155,20 @@ describe("the trace checker's invariants over merged traces", () => {
     );
     const ahead = violationsOf([started(1, 1), created(1, 2, 1), leads(1, 3, 4)]);
     expect(ahead).toContainEqual(expect.stringContaining("at leader epoch 4 partition epoch 0, ahead of"));
+  });
+
+  it("replays a leader learning a fenced follower and a changed min.insync.replicas, and names a step logged otherwise", () => {
+    const history = [started(1, 1), created(1, 3, 1), leads(1, 5, 0)];
+    const leading = history[2] as TransitionLine;
+    const fenced = stepsOn(leading, 6, { type: "replicas.eligibilityChanged", ineligibleReplicas: [3] });
+    const raised = stepsOn(fenced, 7, { type: "topic.configChanged", minInsyncReplicas: 3 });
+    const result = checkTrace(located([...history, fenced, raised]));
+    expect(result.violations).toEqual([]);
+    expect(result.transitionsByMachine).toEqual({ isr: 3 });
+    const ignored = stepsOn(fenced, 7, { type: "topic.configChanged", minInsyncReplicas: 3 }, (context) => ({
+      ...context,
+      minInsyncReplicas: 2,
+    }));
+    expect(violationsOf([...history, fenced, ignored]).join("\n")).toMatch(/replay.*topic\.configChanged/);
   });
 });

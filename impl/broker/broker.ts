@@ -120,6 +120,7 @@ export class Broker {
     await replicas.takeRoles({
       fetching: fetchers,
       alterPartitionSenderFor: (local) => alterPartitionSenderFor(alterPartitionRoute, local),
+      isrIneligible: (replicaIds) => image.isrIneligible(replicaIds),
     });
     await replicas.openAll(image);
     quorum.onApplied(async (changes) => {

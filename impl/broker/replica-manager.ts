@@ -110,10 +110,12 @@ export interface FollowerFetching {
   stopFollowing(local: LocalPartition): Promise<void>;
 }
 
-/** What leading a partition needs from outside: where its AlterPartition requests go. */
+/** What leading a partition needs from outside: where its AlterPartition requests go, which brokers may join an ISR. */
 export interface LeadershipServices {
   fetching: FollowerFetching;
   alterPartitionSenderFor(local: LocalPartition): AlterPartitionSender;
+  /** The replicas whose brokers the applied metadata shows unregistered, fenced or in controlled shutdown. */
+  isrIneligible(replicaIds: readonly number[]): number[];
 }
 
 /**
@@ -233,10 +235,14 @@ export class ReplicaManager {
     for (const leader of this.leaders.values()) leader.tick();
   }
 
-  /** A topic's configs changed: its open replicas take the new retention and rolling. */
+  /**
+   * A topic's configs changed: its open replicas take the new retention and
+   * rolling, and the partitions this node leads the new min.insync.replicas.
+   */
   private reconfigure(topic: TopicImage): void {
     for (const local of this.partitions.values()) {
       if (local.topic.topicId !== topic.topicId) continue;
+      this.leaderOf(local)?.minInsyncReplicasChanged(this.minInsyncReplicasOf(topic));
       const problem = local.log.reconfigure(logConfigFor(topic.configs, this.config));
       if (problem === null) continue;
       this.logger.warn(
@@ -308,8 +314,28 @@ export class ReplicaManager {
         await this.remove(change.topic);
       }
       if (change.kind === "topic-config-changed") this.reconfigure(change.topic);
+      if (change.kind === "broker-changed") this.brokerChanged(change.broker.brokerId);
     }
     await flush();
+  }
+
+  /** Tells each partition this node leads with the broker among its replicas which replicas may join its ISR. */
+  private brokerChanged(brokerId: number): void {
+    if (this.leadership === null) return;
+    for (const [key, leader] of this.leaders) {
+      const replicas = this.partitions.get(key)?.image.replicas;
+      if (replicas?.includes(brokerId)) leader.eligibilityChanged(this.ineligibleFollowersOf(replicas));
+    }
+  }
+
+  /** The leader's own eligibility is the controller's concern: it moves the leadership first. */
+  private ineligibleFollowersOf(replicas: readonly number[]): number[] {
+    const followers = replicas.filter((replicaId) => replicaId !== this.config.nodeId);
+    return this.leadership?.isrIneligible(followers) ?? [];
+  }
+
+  private minInsyncReplicasOf(topic: TopicImage): number {
+    return Number(effectiveTopicConfig(topic.configs, this.config, "min.insync.replicas"));
   }
 
   /**
@@ -335,9 +361,8 @@ export class ReplicaManager {
       local.log.recordEpochStart(image.leaderEpoch, local.log.logEndOffset);
       const leader = new PartitionLeader(local, {
         nodeId: this.config.nodeId,
-        minInsyncReplicas: Number(
-          effectiveTopicConfig(local.topic.configs, this.config, "min.insync.replicas"),
-        ),
+        minInsyncReplicas: this.minInsyncReplicasOf(local.topic),
+        ineligibleReplicas: this.ineligibleFollowersOf(image.replicas),
         replicaLagMsMax: this.config.replicaLagMsMax,
         waitingProducesMax: waitingProducesPerPartitionMax,
         sendAlterPartition: services.alterPartitionSenderFor(local),

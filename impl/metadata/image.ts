@@ -206,6 +206,17 @@ export class MetadataImage {
     return this.liveBrokers().filter((broker) => !broker.inControlledShutdown);
   }
 
+  /**
+   * The replicas whose brokers may not join an ISR: unregistered, fenced or
+   * in controlled shutdown (KIP-841, Kafka's isReplicaIsrEligible).
+   */
+  isrIneligible(replicaIds: readonly number[]): number[] {
+    return replicaIds.filter((replicaId) => {
+      const broker = this.brokers.get(replicaId);
+      return broker === undefined || broker.fenced || broker.inControlledShutdown;
+    });
+  }
+
   /** Brokers clients may use: registered and not fenced (a broker in controlled shutdown still serves). */
   liveBrokers(): BrokerImage[] {
     return [...this.brokers.values()]

@@ -53,6 +53,7 @@ async function leading(
   const leader = new PartitionLeader(local, {
     nodeId: 1,
     minInsyncReplicas: 2,
+    ineligibleReplicas: [],
     replicaLagMsMax: 30_000,
     waitingProducesMax: 100,
     logger: silentLogger(),
@@ -266,6 +267,44 @@ describe("the partition leader and idempotent producers", () => {
       // Eight refusals, and the bounded list of waiting acks=all produces still has room.
       expect(await produceIdempotent(2, -1, 1)).toEqual({ errorCode: 0, baseOffset: 2n });
       expect(local.log.logEndOffset).toBe(4n);
+    });
+  });
+
+  it("proposes a caught-up follower for the ISR only while the metadata shows its broker eligible (KIP-841)", async () => {
+    await withTemporaryDirectory(async (directory) => {
+      const { leader, proposals, advanceClock } = await leading(
+        directory,
+        { isr: [1, 2] },
+        { ineligibleReplicas: [3] },
+      );
+      leader.replicaFetched(3, 0n);
+      expect(proposals).toEqual([]);
+      // The same list again is no news; the broker unfenced is, and its next fetch is proposed.
+      leader.eligibilityChanged([3]);
+      leader.eligibilityChanged([]);
+      advanceClock(1_001);
+      leader.replicaFetched(3, 0n);
+      expect(proposals.map((entry) => entry.proposal)).toEqual([
+        { leaderEpoch: 4, partitionEpoch: 7, newIsr: [1, 2, 3] },
+      ]);
+    });
+  });
+
+  it("takes a changed min.insync.replicas at once: the next acks=all is refused, one already waiting still completes", async () => {
+    await withTemporaryDirectory(async (directory) => {
+      const { leader, local, produce } = await leading(directory, { isr: [1, 2] });
+      const waiting = produce("a", -1);
+      await settle();
+      leader.minInsyncReplicasChanged(3);
+      expect(await produce("b", -1)).toMatchObject({ errorCode: ErrorCode.NOT_ENOUGH_REPLICAS });
+      leader.replicaFetched(2, 2n);
+      await settle();
+      // Below the new min.insync.replicas the high watermark waits...
+      expect(local.highWatermark).toBe(0n);
+      leader.minInsyncReplicasChanged(2);
+      // ...and moves once it is lowered again, completing the produce that waited.
+      expect(await waiting).toEqual({ errorCode: 0, baseOffset: 0n });
+      expect(local.highWatermark).toBe(2n);
     });
   });
 });

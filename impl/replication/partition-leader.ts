@@ -44,6 +44,8 @@ export type ProduceOutcome =
 export interface PartitionLeaderOptions {
   nodeId: number;
   minInsyncReplicas: number;
+  /** Replicas whose brokers the applied metadata shows unregistered, fenced or in controlled shutdown. */
+  ineligibleReplicas: number[];
   /** replica.lag.time.max.ms: a follower not caught up for this long leaves the ISR. */
   replicaLagMsMax: number;
   /** acks=all produces waiting for the high watermark at most; more are refused before they append. */
@@ -84,6 +86,9 @@ export class PartitionLeader {
   private alterInFlight = 0;
   private alterSequence = 0;
   private resigned = false;
+  /** What the machine was last told, so that an unrelated metadata change costs it no step. */
+  private ineligibleReplicas: number[];
+  private minInsyncReplicas: number;
   /** Per follower: the last caught-up position reported to the machine, and when. */
   private readonly idleFetchReports = new Map<number, { fetchOffset: bigint; atMs: number }>();
   private readonly nowMs: () => number;
@@ -94,6 +99,8 @@ export class PartitionLeader {
     private readonly options: PartitionLeaderOptions,
   ) {
     this.nowMs = options.nowMs ?? Date.now;
+    this.ineligibleReplicas = [...options.ineligibleReplicas];
+    this.minInsyncReplicas = options.minInsyncReplicas;
     const image = local.image;
     this.leaderEpoch = image.leaderEpoch;
     this.logger = options.logger.child({ partition: local.name, leaderEpoch: image.leaderEpoch });
@@ -120,6 +127,7 @@ export class PartitionLeader {
         leaderEpochStartOffset: Number(local.log.logEndOffset),
         highWatermark: Number(local.highWatermark),
         minInsyncReplicas: options.minInsyncReplicas,
+        ineligibleReplicas: [...options.ineligibleReplicas],
         replicaLagMsMax: options.replicaLagMsMax,
         nowMs: this.nowMs(),
         waitingProducesMax: options.waitingProducesMax,
@@ -174,6 +182,29 @@ export class PartitionLeader {
       partitionEpoch: image.partitionEpoch,
       isr: [...image.isr],
     });
+  }
+
+  /**
+   * An applied broker change may have changed which replicas can join the
+   * ISR; the machine hears of it only when it did, so that a follower is
+   * never proposed while the metadata shows it fenced or shutting down.
+   */
+  eligibilityChanged(ineligibleReplicas: readonly number[]): void {
+    const changed =
+      ineligibleReplicas.length !== this.ineligibleReplicas.length ||
+      ineligibleReplicas.some((replicaId, index) => replicaId !== this.ineligibleReplicas[index]);
+    if (!changed) return;
+    this.ineligibleReplicas = [...ineligibleReplicas];
+    this.logger.info({ ineligibleReplicas }, "replica eligibility changed");
+    this.send({ type: "replicas.eligibilityChanged", ineligibleReplicas: [...ineligibleReplicas] });
+  }
+
+  /** The topic's min.insync.replicas changed: it holds from the next produce on, not the next epoch. */
+  minInsyncReplicasChanged(minInsyncReplicas: number): void {
+    if (minInsyncReplicas === this.minInsyncReplicas) return;
+    this.minInsyncReplicas = minInsyncReplicas;
+    this.logger.info({ minInsyncReplicas }, "min.insync.replicas changed");
+    this.send({ type: "topic.configChanged", minInsyncReplicas });
   }
 
   /**

@@ -7,7 +7,7 @@
  * a topic it has just created.
  */
 import type { SnapshotFrom } from "xstate";
-import { type Event, IsrErrorCode, type isrMachine } from "../isr.ts";
+import { type Event, IsrErrorCode, inReplicaOrder, type isrMachine } from "../isr.ts";
 
 export type Snapshot = SnapshotFrom<typeof isrMachine>;
 
@@ -16,6 +16,10 @@ export interface Bounds {
   /** Clock values in order; one tick past replica.lag.time.max.ms makes a stalled follower out of sync. */
   times: number[];
   produces: boolean;
+  /** The followers whose brokers may turn ineligible (fenced, shutting down) and eligible again. */
+  eligibilityChanging: number[];
+  /** The min.insync.replicas values a config change may set, offered when they differ from the current. */
+  minInsyncReplicasValues: number[];
 }
 
 /** The request id of the generated one-record produce at `offset`: 100 + offset for acks=all, 200 + offset for acks=1. */
@@ -74,6 +78,17 @@ export function boundedEvents(bounds: Bounds) {
         IsrErrorCode.REQUEST_TIMED_OUT,
       ]) {
         events.push({ type: "isr.rejected", errorCode });
+      }
+    }
+    for (const follower of bounds.eligibilityChanging) {
+      const ineligible = context.ineligibleReplicas.includes(follower)
+        ? context.ineligibleReplicas.filter((replicaId) => replicaId !== follower)
+        : inReplicaOrder(context.replicas, [...context.ineligibleReplicas, follower]);
+      events.push({ type: "replicas.eligibilityChanged", ineligibleReplicas: ineligible });
+    }
+    for (const minInsyncReplicas of bounds.minInsyncReplicasValues) {
+      if (minInsyncReplicas !== context.minInsyncReplicas) {
+        events.push({ type: "topic.configChanged", minInsyncReplicas });
       }
     }
     events.push({ type: "leader.resigned" });

@@ -140,6 +140,11 @@ function startLeading(rt: Runtime, state: ClusterState, id: number, image: Parti
     leaderEpochStartOffset: end,
     highWatermark: node.replica!.highWatermark,
     minInsyncReplicas: rt.options.minInsyncReplicas,
+    // Nodes apply only the partition's records here, never the broker registry's, so a leader
+    // never learns a follower ineligible: it proposes it, and the controller refuses
+    // (INELIGIBLE_REPLICA), which ends where not proposing would. That keeps every timing of
+    // the real leader, which learns of a fencing only some time after it.
+    ineligibleReplicas: [],
     replicaLagMsMax: rt.options.replicaLagMsMax,
     nowMs: state.nowMs,
     waitingProducesMax: rt.options.waitingProducesMax,
