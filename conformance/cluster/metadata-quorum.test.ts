@@ -13,6 +13,7 @@ import { ErrorCode } from "../../impl/protocol/error-codes.ts";
 import { chronikBin } from "../support/broker-process.ts";
 import { LocalCluster } from "../support/cluster-process.ts";
 import { eventually } from "../support/eventually.ts";
+import { partitionViewsOf } from "../support/partition-views.ts";
 import { exchange } from "../support/raw-connection.ts";
 
 function describeQuorum(port: number) {
@@ -50,15 +51,7 @@ async function metadataFrom(port: number, topics: string[] | null = null) {
       .map((topic) => ({
         name: topic.name,
         errorCode: topic.errorCode,
-        partitions: topic.partitions
-          .map((partition) => ({
-            partition: partition.partitionIndex,
-            leader: partition.leaderId,
-            leaderEpoch: partition.leaderEpoch,
-            replicas: partition.replicaNodes,
-            isr: partition.isrNodes,
-          }))
-          .sort((left, right) => left.partition - right.partition),
+        partitions: partitionViewsOf(topic.partitions),
       }))
       .sort((left, right) => (left.name ?? "").localeCompare(right.name ?? "")),
   };

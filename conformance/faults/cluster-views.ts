@@ -9,6 +9,7 @@ import { describeQuorumApi } from "../../impl/protocol/apis/describe-quorum.ts";
 import { listOffsetsApi } from "../../impl/protocol/apis/list-offsets.ts";
 import { metadataApi } from "../../impl/protocol/apis/metadata.ts";
 import { ErrorCode } from "../../impl/protocol/error-codes.ts";
+import { type PartitionView, partitionViewsOf } from "../support/partition-views.ts";
 import { decodeResponseFrame, RawConnection } from "../support/raw-connection.ts";
 
 const answerTimeoutMs = 3_000;
@@ -78,14 +79,6 @@ export async function quorumSeenBy(node: NodeAddress): Promise<QuorumView> {
   };
 }
 
-export interface PartitionView {
-  partition: number;
-  leader: number;
-  leaderEpoch: number;
-  replicas: number[];
-  isr: number[];
-}
-
 export interface MetadataView {
   controllerId: number;
   /** Ids of the brokers the node lists (fenced ones are left out). */
@@ -102,19 +95,16 @@ export async function metadataSeenBy(node: NodeAddress, topic: string | null): P
   });
   const found = response.topics[0];
   const partitions =
-    found === undefined || found.errorCode !== ErrorCode.NONE
-      ? []
-      : found.partitions.map((partition) => ({
-          partition: partition.partitionIndex,
-          leader: partition.leaderId,
-          leaderEpoch: partition.leaderEpoch,
-          replicas: [...partition.replicaNodes].sort(),
-          isr: [...partition.isrNodes].sort(),
-        }));
+    found === undefined || found.errorCode !== ErrorCode.NONE ? [] : partitionViewsOf(found.partitions);
   return {
     controllerId: response.controllerId,
     brokerIds: response.brokers.map((broker) => broker.nodeId).sort(),
-    partitions: partitions.sort((left, right) => left.partition - right.partition),
+    // Sorted, so that views from different nodes compare equal whatever order each lists them in.
+    partitions: partitions.map((view) => ({
+      ...view,
+      replicas: [...view.replicas].sort(),
+      isr: [...view.isr].sort(),
+    })),
   };
 }
 

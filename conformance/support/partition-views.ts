@@ -23,7 +23,20 @@ export async function partitionsOf(port: number, topic: string): Promise<Partiti
   });
   const found = response.topics[0];
   if (found === undefined || found.errorCode !== ErrorCode.NONE) return undefined;
-  return found.partitions
+  return partitionViewsOf(found.partitions);
+}
+
+/** A Metadata topic's partitions as views, by partition index. */
+export function partitionViewsOf(
+  partitions: ReadonlyArray<{
+    partitionIndex: number;
+    leaderId: number;
+    leaderEpoch: number;
+    replicaNodes: number[];
+    isrNodes: number[];
+  }>,
+): PartitionView[] {
+  return partitions
     .map((partition) => ({
       partition: partition.partitionIndex,
       leader: partition.leaderId,
