@@ -20,15 +20,30 @@ export interface ClusterNode {
   process: BrokerProcess | null;
 }
 
-/** A port nothing listens on right now: bound to 0, read, released. */
+/**
+ * Ports the kernel never gives to an outgoing connection: below Linux's
+ * ephemeral range (32768-60999). A port bound to 0 comes from that range, and
+ * between its release and the node's bind any client socket of a test running
+ * beside this one could take it as its local port.
+ */
+const fixedPortRange: [number, number] = [10_000, 32_768];
+const freePortAttempts = 100;
+
+/** A port nothing listens on right now, outside the ephemeral range: tried, found free, released. */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  const [low, high] = fixedPortRange;
+  for (let attempt = 0; attempt < freePortAttempts; attempt++) {
+    const port = low + Math.floor(Math.random() * (high - low));
+    if (await canListen(port)) return port;
+  }
+  throw new Error(`no free port found in ${low}-${high - 1} after ${freePortAttempts} attempts`);
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0));
-    });
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
   });
 }
 
