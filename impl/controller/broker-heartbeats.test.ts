@@ -78,7 +78,7 @@ describe("BrokerHeartbeat on the controller", () => {
     expect(standingOfBroker(cluster, 2)).toEqual({ fenced: true, inControlledShutdown: true });
     expect(lines.map((line) => line.msg)).toEqual(
       expect.arrayContaining([
-        "broker asked to shut down: in controlled shutdown, its leaderships moved and it left every ISR",
+        "broker asked to shut down: in controlled shutdown, its leaderships moved to other ISR replicas (leaderless where there is none) and it taken out of every ISR it shared",
         "broker in controlled shutdown leads nothing and the other brokers have caught up: fenced and granted",
       ]),
     );

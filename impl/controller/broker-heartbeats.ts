@@ -207,7 +207,7 @@ const transitionMessages: Record<string, string> = {
   "unfenced->fenced": "broker asked to be fenced: fenced",
   "unfenced->shutdownNow": "broker asked to shut down and leads no partition: fenced and granted at once",
   "unfenced->controlledShutdown":
-    "broker asked to shut down: in controlled shutdown, its leaderships moved and it left every ISR",
+    "broker asked to shut down: in controlled shutdown, its leaderships moved to other ISR replicas (leaderless where there is none) and it taken out of every ISR it shared",
   "controlledShutdown->shutdownNow":
     "broker in controlled shutdown leads nothing and the other brokers have caught up: fenced and granted",
 };
