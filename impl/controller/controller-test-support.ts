@@ -147,3 +147,20 @@ export function changeLiveness(fixture: ControllerFixture, brokerId: number, fen
     result: null,
   }));
 }
+
+/**
+ * Topic `name` on brokers 1 and 2 left leaderless with only broker 1 in its
+ * ISR while broker 2 is live again: the follower left the ISR, then the
+ * leader went, then the follower came back. Where an unclean election can
+ * act. Returns the topic id.
+ */
+export async function leaderlessTopicWithLiveFollower(
+  fixture: ControllerFixture,
+  name: string,
+): Promise<string> {
+  const topicId = await createTopic(fixture, name, [[1, 2]]);
+  await changeLiveness(fixture, 2, true);
+  await changeLiveness(fixture, 1, true);
+  await changeLiveness(fixture, 2, false);
+  return topicId;
+}

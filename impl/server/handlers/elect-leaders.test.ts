@@ -6,6 +6,7 @@ import {
   changeLiveness,
   controllerFixture,
   createTopic,
+  leaderlessTopicWithLiveFollower,
   partitionState,
 } from "../../controller/controller-test-support.ts";
 import { silentLogger } from "../../log.ts";
@@ -121,11 +122,7 @@ describe("ElectLeaders handler", () => {
 
   it("elects a replica outside the ISR for a leaderless partition only when asked for an unclean election", async () => {
     const fixture = controllerFixture([1, 2]);
-    const topicId = await createTopic(fixture, "orders", [[1, 2]]);
-    // The follower leaves the ISR, then the leader goes: the partition keeps ISR [1] and no leader.
-    await changeLiveness(fixture, 2, true);
-    await changeLiveness(fixture, 1, true);
-    await changeLiveness(fixture, 2, false);
+    const topicId = await leaderlessTopicWithLiveFollower(fixture, "orders");
     expect(partitionState(fixture, topicId, 0)).toMatchObject({ leader: -1, isr: [1] });
 
     expect(codesOf(await elect(fixture, 1, 0, [{ topic: "orders", partitions: [0] }]))).toEqual([

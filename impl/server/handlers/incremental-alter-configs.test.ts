@@ -3,9 +3,9 @@ import { defaultBrokerConfig } from "../../broker/config.ts";
 import type { BrokerServices } from "../../broker/services.ts";
 import {
   type ControllerFixture,
-  changeLiveness,
   controllerFixture,
   createTopic,
+  leaderlessTopicWithLiveFollower,
   partitionState,
 } from "../../controller/controller-test-support.ts";
 import { silentLogger } from "../../log.ts";
@@ -141,10 +141,7 @@ describe("IncrementalAlterConfigs handler", () => {
 
   it("lets a leaderless partition elect a replica outside the ISR once unclean.leader.election.enable is set", async () => {
     const fixture = controllerFixture([1, 2]);
-    const topicId = await createTopic(fixture, "orders", [[1, 2]]);
-    await changeLiveness(fixture, 2, true);
-    await changeLiveness(fixture, 1, true);
-    await changeLiveness(fixture, 2, false);
+    const topicId = await leaderlessTopicWithLiveFollower(fixture, "orders");
     expect(partitionState(fixture, topicId, 0)).toMatchObject({ leader: -1, isr: [1] });
 
     const enable = (value: string) => [
